@@ -1,0 +1,332 @@
+package livedash
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ID identifies a stored message. Seq grows with publish order across all
+// topics of one log (one server, or one cluster), so resuming "after ID"
+// is exact for any set of topics. Epoch names the log that assigned Seq: an
+// id from another epoch (a wiped data dir, another cluster) is unknown and
+// cannot be resumed from. On the wire an ID is the opaque string "<seq>-<epoch>".
+type ID struct {
+	Seq   uint64
+	Epoch string
+}
+
+func (id ID) String() string {
+	return strconv.FormatUint(id.Seq, 10) + "-" + id.Epoch
+}
+
+// IsZero reports whether id is the zero ID.
+func (id ID) IsZero() bool { return id.Seq == 0 && id.Epoch == "" }
+
+// ParseID parses the wire form of an id. Returns EINVALID when s is malformed.
+func ParseID(s string) (ID, error) {
+	seq, epoch, ok := strings.Cut(s, "-")
+	if !ok || epoch == "" || len(epoch) > 32 {
+		return ID{}, Errorf(EINVALID, "malformed id %q", s)
+	}
+	n, err := strconv.ParseUint(seq, 10, 64)
+	if err != nil || n == 0 {
+		return ID{}, Errorf(EINVALID, "malformed id %q", s)
+	}
+	for i := 0; i < len(epoch); i++ {
+		if !isSegmentByte(epoch[i]) || epoch[i] == '-' {
+			return ID{}, Errorf(EINVALID, "malformed id %q", s)
+		}
+	}
+	return ID{Seq: n, Epoch: epoch}, nil
+}
+
+// Well-known message types.
+const (
+	TypePoint = "point" // data: a number, or an object of numbers
+	TypeStats = "stats" // data: an object, a full snapshot
+	TypeAlert = "alert" // data: {"severity":"info|warning|critical","message":...}
+	TypeEvent = "event" // data: any object, an activity-feed item
+)
+
+// Message is what is stored and delivered.
+type Message struct {
+	ID    ID
+	Topic string
+	Type  string
+	TS    int64           // unix milliseconds
+	Data  json.RawMessage // compact JSON, never empty
+}
+
+// Envelope returns the message's JSON envelope:
+// {"id":…,"topic":…,"type":…,"ts":…,"data":…}. Topic, type and id are made
+// of characters that need no JSON escaping, so the envelope is assembled
+// directly.
+func (m *Message) Envelope() []byte {
+	return m.appendEnvelopeFields(make([]byte, 0, 64+len(m.Topic)+len(m.Data)), '{')
+}
+
+func (m *Message) appendEnvelopeFields(b []byte, open byte) []byte {
+	b = append(b, open)
+	b = append(b, `"id":"`...)
+	b = strconv.AppendUint(b, m.ID.Seq, 10)
+	b = append(b, '-')
+	b = append(b, m.ID.Epoch...)
+	b = append(b, `","topic":"`...)
+	b = append(b, m.Topic...)
+	b = append(b, `","type":"`...)
+	b = append(b, m.Type...)
+	b = append(b, `","ts":`...)
+	b = strconv.AppendInt(b, m.TS, 10)
+	b = append(b, `,"data":`...)
+	b = append(b, m.Data...)
+	return append(b, '}')
+}
+
+// Frame is a stored message encoded once for every transport, so that a
+// fan-out to many subscribers shares the same bytes.
+type Frame struct {
+	Message
+	JSON []byte // the envelope
+	SSE  []byte // "id: …\nevent: …\ndata: <envelope>\n\n"
+	WS   []byte // {"op":"message",…envelope fields…}
+}
+
+// NewFrame encodes m for every transport.
+func NewFrame(m Message) *Frame {
+	f := &Frame{Message: m}
+	f.JSON = m.Envelope()
+	id := m.ID.String()
+	sse := make([]byte, 0, len(f.JSON)+len(id)+len(m.Type)+24)
+	sse = append(sse, "id: "...)
+	sse = append(sse, id...)
+	sse = append(sse, "\nevent: "...)
+	sse = append(sse, m.Type...)
+	sse = append(sse, "\ndata: "...)
+	sse = append(sse, f.JSON...)
+	f.SSE = append(sse, "\n\n"...)
+	ws := make([]byte, 0, len(f.JSON)+16)
+	ws = append(ws, `{"op":"message",`...)
+	f.WS = append(ws, f.JSON[1:]...)
+	return f
+}
+
+// Size is the number of bytes a frame holds, used to cap subscriber queues.
+func (f *Frame) Size() int { return len(f.JSON) + len(f.SSE) + len(f.WS) }
+
+// PublishInput is one message as a publisher sends it.
+type PublishInput struct {
+	Topic string          `json:"topic"`
+	Type  string          `json:"type"`
+	TS    json.RawMessage `json:"ts"`
+	Data  json.RawMessage `json:"data"`
+	// ID is accepted and ignored, so that envelopes read from a stream can
+	// be published again; the server always assigns a new id.
+	ID json.RawMessage `json:"id"`
+}
+
+// Validate checks a publish input and returns the message to store, with
+// ts set to now when the publisher gave none. maxData caps the size of
+// data in bytes. Errors are EINVALID, EFORBIDDEN (sys topics) or ETOOLARGE.
+func (in *PublishInput) Validate(now time.Time, maxData int) (Message, error) {
+	if in.Topic == "" {
+		return Message{}, Errorf(EINVALID, "topic is required")
+	}
+	if err := ValidateTopic(in.Topic); err != nil {
+		return Message{}, err
+	}
+	if IsSys(in.Topic) {
+		return Message{}, Errorf(EFORBIDDEN, "topics under sys. are written by the server only")
+	}
+	typ := in.Type
+	if typ == "" {
+		typ = TypePoint
+	}
+	if err := ValidateType(typ); err != nil {
+		return Message{}, err
+	}
+	ts, err := ParseTS(in.TS, now)
+	if err != nil {
+		return Message{}, err
+	}
+	if len(in.Data) == 0 {
+		return Message{}, Errorf(EINVALID, "data is required (use null for none)")
+	}
+	if maxData > 0 && len(in.Data) > maxData {
+		return Message{}, Errorf(ETOOLARGE, "data is %d bytes; the limit is %d", len(in.Data), maxData)
+	}
+	data, err := CompactData(in.Data)
+	if err != nil {
+		return Message{}, err
+	}
+	if err := validateData(typ, data); err != nil {
+		return Message{}, err
+	}
+	return Message{Topic: in.Topic, Type: typ, TS: ts, Data: data}, nil
+}
+
+// ValidateType checks a message type: [a-z0-9_-]{1,64}.
+func ValidateType(t string) error {
+	if t == "" || len(t) > 64 {
+		return Errorf(EINVALID, "type must be 1 to 64 characters of a-z 0-9 _ -")
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return Errorf(EINVALID, "type %q: character %q is not allowed (use a-z 0-9 _ -)", t, c)
+		}
+	}
+	return nil
+}
+
+// maxTS is 9999-12-31T23:59:59.999Z in unix ms.
+const maxTS = 253402300799999
+
+// ParseTS reads a publisher's ts: a whole number of unix milliseconds or an
+// RFC 3339 string. Absent or null means now.
+func ParseTS(raw json.RawMessage, now time.Time) (int64, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return now.UnixMilli(), nil
+	}
+	if raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return 0, Errorf(EINVALID, "ts: %v", err)
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return 0, Errorf(EINVALID, "ts %q is not an RFC 3339 time", s)
+		}
+		ms := t.UnixMilli()
+		if ms < 0 || ms > maxTS {
+			return 0, Errorf(EINVALID, "ts %q is out of range", s)
+		}
+		return ms, nil
+	}
+	n, err := strconv.ParseInt(string(raw), 10, 64)
+	if err != nil {
+		// Accept a float with no fractional part (1.7e12), refuse others.
+		f, ferr := strconv.ParseFloat(string(raw), 64)
+		if ferr != nil || f != float64(int64(f)) {
+			return 0, Errorf(EINVALID, "ts must be whole unix milliseconds or an RFC 3339 string, not %s", truncate(raw, 40))
+		}
+		n = int64(f)
+	}
+	if n < 0 || n > maxTS {
+		return 0, Errorf(EINVALID, "ts %d is out of range (unix milliseconds)", n)
+	}
+	return n, nil
+}
+
+// CompactData checks that raw is one valid UTF-8 JSON value and returns it
+// without insignificant white space (so it fits on one SSE data line).
+func CompactData(raw json.RawMessage) (json.RawMessage, error) {
+	if !utf8.Valid(raw) {
+		return nil, Errorf(EINVALID, "data is not valid UTF-8")
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(raw))
+	if err := json.Compact(&buf, raw); err != nil {
+		return nil, Errorf(EINVALID, "data is not valid JSON: %v", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func validateData(typ string, data json.RawMessage) error {
+	switch typ {
+	case TypePoint:
+		switch data[0] {
+		case '{', 'n':
+			return nil
+		case '"', '[', 't', 'f':
+			return Errorf(EINVALID, "point data must be a number or an object of numbers")
+		}
+		return nil // a number
+	case TypeStats, TypeEvent:
+		if data[0] != '{' {
+			return Errorf(EINVALID, "%s data must be a JSON object", typ)
+		}
+	case TypeAlert:
+		if data[0] != '{' {
+			return Errorf(EINVALID, "alert data must be an object with severity and message")
+		}
+		var a struct {
+			Severity *string `json:"severity"`
+		}
+		if err := json.Unmarshal(data, &a); err != nil || a.Severity == nil {
+			return Errorf(EINVALID, `alert data needs "severity": "info", "warning" or "critical"`)
+		}
+		switch *a.Severity {
+		case "info", "warning", "critical":
+		default:
+			return Errorf(EINVALID, "alert severity %q must be info, warning or critical", *a.Severity)
+		}
+	}
+	return nil
+}
+
+func truncate(b []byte, n int) string {
+	if len(b) <= n {
+		return string(b)
+	}
+	return string(b[:n]) + "…"
+}
+
+// MaxBatch is the most messages one publish request may carry.
+const MaxBatch = 1000
+
+// DecodePublish reads a publish body: one message object or an array of
+// them. The batch is all or nothing: the first bad item is returned as an
+// error naming its index. maxData caps each message's data in bytes.
+func DecodePublish(body []byte, now time.Time, maxData int) ([]Message, error) {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return nil, Errorf(EINVALID, "empty body: send a message object or an array of them")
+	}
+	if !utf8.Valid(body) {
+		return nil, Errorf(EINVALID, "body is not valid UTF-8")
+	}
+	var items []json.RawMessage
+	switch body[0] {
+	case '[':
+		if err := json.Unmarshal(body, &items); err != nil {
+			return nil, Errorf(EINVALID, "body is not valid JSON: %v", err)
+		}
+		if len(items) == 0 {
+			return nil, Errorf(EINVALID, "empty batch")
+		}
+		if len(items) > MaxBatch {
+			return nil, Errorf(ETOOLARGE, "batch of %d messages; the limit is %d", len(items), MaxBatch)
+		}
+	case '{':
+		items = []json.RawMessage{body}
+	default:
+		return nil, Errorf(EINVALID, "body must be a message object or an array of them")
+	}
+	msgs := make([]Message, len(items))
+	for i, raw := range items {
+		m, err := decodeOne(raw, now, maxData)
+		if err != nil {
+			return nil, WithIndex(err, i)
+		}
+		msgs[i] = m
+	}
+	return msgs, nil
+}
+
+func decodeOne(raw json.RawMessage, now time.Time, maxData int) (Message, error) {
+	if len(raw) == 0 || raw[0] != '{' {
+		return Message{}, Errorf(EINVALID, "a message must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var in PublishInput
+	if err := dec.Decode(&in); err != nil {
+		return Message{}, Errorf(EINVALID, "bad message: %v", err)
+	}
+	return in.Validate(now, maxData)
+}
