@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/livedash/livedash"
+	"github.com/livedash/livedash/auth"
+	"github.com/livedash/livedash/config"
+	"github.com/livedash/livedash/httpapi"
+	"github.com/livedash/livedash/hub"
+	"github.com/livedash/livedash/sqlite"
+)
+
+// serveOptions are the serve command's flags.
+type serveOptions struct {
+	addr, data, configPath, broker, hostMetrics, heartbeat, logFormat string
+	demo                                                              bool
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", stderr)
+	var o serveOptions
+	fs.StringVar(&o.addr, "addr", "localhost:8080", "address to listen on")
+	fs.StringVar(&o.data, "data", envOr(getenv, "LIVEDASH_DATA", "./livedash-data"), "data directory (store, secret)")
+	fs.StringVar(&o.configPath, "config", "", "YAML configuration file")
+	fs.StringVar(&o.broker, "broker", "memory", "broker: memory (in-process)")
+	fs.BoolVar(&o.demo, "demo", false, "publish a simulated shop and chat-bot")
+	fs.StringVar(&o.hostMetrics, "host-metrics", "1s", "host metrics interval, or off")
+	fs.StringVar(&o.heartbeat, "heartbeat", "", "stream heartbeat interval (default 15s, or the config's)")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
+	}
+	cfg, err := config.Load(o.configPath)
+	if err != nil {
+		return err
+	}
+	if o.heartbeat != "" {
+		d, err := config.ParseDuration(o.heartbeat)
+		if err != nil || d <= 0 {
+			return usageError{"serve: --heartbeat must be a positive duration like 15s"}
+		}
+		cfg.Heartbeat = config.Duration(d)
+	}
+	if o.broker != "memory" {
+		return usageError{fmt.Sprintf("serve: broker %q is not available in this build (use memory)", o.broker)}
+	}
+	if o.hostMetrics != "off" {
+		if d, err := time.ParseDuration(o.hostMetrics); err != nil || d < 100*time.Millisecond {
+			return usageError{"serve: --host-metrics must be a duration of at least 100ms, or off"}
+		}
+	}
+	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
+	if o.logFormat == "json" {
+		handler = slog.NewJSONHandler(stderr, nil)
+	} else if o.logFormat != "text" {
+		return usageError{"serve: --log-format must be text or json"}
+	}
+	return serve(ctx, o, cfg, getenv, stdout, slog.New(handler))
+}
+
+func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(string) string, stdout io.Writer, log *slog.Logger) error {
+	if err := os.MkdirAll(o.data, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	secret, created, err := auth.Secret(getenv("LIVEDASH_SECRET"), o.data)
+	if err != nil {
+		return err
+	}
+	signer := auth.NewSigner(secret, nil)
+
+	h := hub.New(hub.Options{})
+	store, err := sqlite.Open(ctx, filepath.Join(o.data, "livedash.db"), sqlite.Options{
+		OnCommit:  h.Publish,
+		Retention: sqlite.Retention{MaxAge: cfg.Retention.MaxAge.D(), MaxBytes: int64(cfg.Retention.MaxBytes)},
+	})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	api := httpapi.New(httpapi.Options{Store: store, Hub: h, Signer: signer, Config: cfg, Logger: log})
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	// Shutdown closes the listeners first, then runs this: open streams end
+	// so their clients reconnect (and resume by id) elsewhere or later.
+	srv.RegisterOnShutdown(func() { api.CloseStreams(context.Background()) })
+
+	url := "http://" + ln.Addr().String()
+	log.Info("livedash listening", "url", url, "data", o.data, "store", "sqlite", "broker", o.broker)
+	if created {
+		tok, err := signer.Mint(auth.Claims{RegisteredClaims: jwt.RegisteredClaims{Subject: "first-admin"}, Admin: true}, 24*time.Hour)
+		if err == nil {
+			fmt.Fprintf(stdout, "\nA new secret was created in %s.\nOpen the dashboard as admin (link valid 24h):\n  %s/?token=%s\n\n", o.data, url, tok)
+		}
+	}
+
+	bg, stopBG := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	start := func(name string, fn func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(bg); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("background task failed", "task", name, "err", err)
+			}
+		}()
+	}
+	start("retention", func(ctx context.Context) error {
+		store.RunRetention(ctx, time.Minute, func(err error) { log.Error("retention", "err", err) })
+		return nil
+	})
+	publisher := storePublisher{store}
+	startProducers(start, o, publisher, h, log)
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	select {
+	case err := <-serveErr:
+		stopBG()
+		wg.Wait()
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	stopBG()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Warn("shutdown", "err", err)
+	}
+	api.CloseStreams(shutdownCtx) // hijacked WebSockets are not waited for by Shutdown
+	wg.Wait()
+	if err := store.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// storePublisher lets in-process producers publish through the store, the
+// same path as HTTP publishes.
+type storePublisher struct{ store *sqlite.Store }
+
+func (p storePublisher) Publish(ctx context.Context, msgs []livedash.Message) ([]livedash.Message, error) {
+	frames, err := p.store.Append(ctx, msgs)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]livedash.Message, len(frames))
+	for i, f := range frames {
+		out[i] = f.Message
+	}
+	return out, nil
+}

@@ -1,0 +1,202 @@
+// Package config owns livedash's configuration file: its YAML format, the
+// defaults, and the parsing of sizes, durations and rates in it.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/livedash/livedash"
+)
+
+// Config is the server configuration. Flags override it.
+type Config struct {
+	Public        []string  `yaml:"public"`
+	CORSOrigins   []string  `yaml:"cors_origins"`
+	Heartbeat     Duration  `yaml:"heartbeat"`
+	Retention     Retention `yaml:"retention"`
+	Limits        Limits    `yaml:"limits"`
+	DashboardsDir string    `yaml:"dashboards_dir"`
+	// Alerts holds alert rules; their format belongs to the alert engine.
+	Alerts []yaml.Node `yaml:"alerts"`
+}
+
+// Retention bounds stored history.
+type Retention struct {
+	MaxAge   Duration `yaml:"max_age"`
+	MaxBytes Size     `yaml:"max_bytes"`
+}
+
+// Limits protect the server from its clients.
+type Limits struct {
+	MessageBytes        Size `yaml:"message_bytes"`
+	RequestBytes        Size `yaml:"request_bytes"`
+	PublishRate         Rate `yaml:"publish_rate"`
+	ConnectionsPerToken int  `yaml:"connections_per_token"`
+}
+
+// Default returns the configuration used when no file is given.
+func Default() Config {
+	return Config{
+		Heartbeat: Duration(15 * time.Second),
+		Retention: Retention{MaxAge: Duration(168 * time.Hour), MaxBytes: Size(1 << 30)},
+		Limits:    Limits{MessageBytes: 64 << 10, RequestBytes: 1 << 20},
+	}
+}
+
+// Load reads a YAML file over the defaults. Unknown keys are errors.
+func Load(path string) (Config, error) {
+	c := Default()
+	if path == "" {
+		return c, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return c, fmt.Errorf("config: %w", err)
+	}
+	return Parse(b)
+}
+
+// Parse reads YAML text over the defaults and validates it.
+func Parse(b []byte) (Config, error) {
+	c := Default()
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return c, fmt.Errorf("config: %w", err)
+	}
+	return c, c.Validate()
+}
+
+// Validate checks patterns and limits.
+func (c Config) Validate() error {
+	for _, p := range c.Public {
+		if err := livedash.ValidatePattern(p); err != nil {
+			return fmt.Errorf("config: public: %w", err)
+		}
+		if livedash.IsSys(p) {
+			return fmt.Errorf("config: public: %q: sys topics cannot be public", p)
+		}
+	}
+	if c.Heartbeat.D() < 0 {
+		return fmt.Errorf("config: heartbeat must not be negative")
+	}
+	if c.Limits.ConnectionsPerToken < 0 {
+		return fmt.Errorf("config: limits.connections_per_token must not be negative")
+	}
+	return nil
+}
+
+// Duration is a time.Duration written as "15s", "168h" or "7d".
+type Duration time.Duration
+
+// D returns the duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// UnmarshalYAML parses a duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// ParseDuration accepts Go durations plus a "d" (24h) suffix.
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseFloat(days, 64)
+		if err != nil {
+			return 0, fmt.Errorf("bad duration %q", s)
+		}
+		return time.Duration(n * float64(24*time.Hour)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("bad duration %q (use e.g. 15s, 5m, 168h, 7d)", s)
+	}
+	return d, nil
+}
+
+// Size is a byte count written as 65536, "64KiB", "1MiB", "1GB".
+type Size int64
+
+// UnmarshalYAML parses a size.
+func (s *Size) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseSize(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*s = Size(v)
+	return nil
+}
+
+// ParseSize reads a byte count with an optional unit (B, KB, KiB, MB, MiB, GB, GiB, TB, TiB).
+func ParseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{
+		{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"B", 1},
+	}
+	mult := int64(1)
+	for _, u := range units {
+		if num, ok := strings.CutSuffix(t, u.suffix); ok {
+			t, mult = strings.TrimSpace(num), u.mult
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || f < 0 {
+		return 0, fmt.Errorf("bad size %q (use e.g. 64KiB, 1MiB, 1GiB)", s)
+	}
+	return int64(f * float64(mult)), nil
+}
+
+// Rate is an amount per second written as "1000/s", "60/m" or "5000/h".
+type Rate struct {
+	PerSecond float64
+}
+
+// UnmarshalYAML parses a rate.
+func (r *Rate) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseRate(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	r.PerSecond = v
+	return nil
+}
+
+// ParseRate reads "N/s", "N/m" or "N/h" as a per-second rate.
+func ParseRate(s string) (float64, error) {
+	num, unit, ok := strings.Cut(strings.TrimSpace(s), "/")
+	if !ok {
+		return 0, fmt.Errorf("bad rate %q (use e.g. 1000/s)", s)
+	}
+	n, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("bad rate %q (use e.g. 1000/s)", s)
+	}
+	switch strings.TrimSpace(unit) {
+	case "s":
+		return n, nil
+	case "m":
+		return n / 60, nil
+	case "h":
+		return n / 3600, nil
+	}
+	return 0, fmt.Errorf("bad rate %q: unit must be s, m or h", s)
+}

@@ -1,0 +1,113 @@
+package httpapi
+
+import (
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/livedash/livedash"
+	"github.com/livedash/livedash/auth"
+)
+
+type publishResponse struct {
+	IDs []string `json:"ids"`
+}
+
+// handlePublish stores one message or a batch (all or nothing) and answers
+// with their ids once they are durable.
+func (s *Server) handlePublish() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, err := s.access(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		body, err := s.readBody(w, r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		msgs, err := livedash.DecodePublish(body, s.now(), int(s.cfg.Limits.MessageBytes))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.publish(w, r, a, msgs)
+	})
+}
+
+// handlePublishTopic stores one message whose body is the data JSON.
+func (s *Server) handlePublishTopic() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, err := s.access(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		body, err := s.readBody(w, r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		in := livedash.PublishInput{Topic: r.PathValue("topic"), Type: r.URL.Query().Get("type"), Data: body}
+		if r.URL.Query().Has("ts") {
+			in.TS = tsParam(r.URL.Query().Get("ts"))
+		}
+		m, err := in.Validate(s.now(), int(s.cfg.Limits.MessageBytes))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.publish(w, r, a, []livedash.Message{m})
+	})
+}
+
+// tsParam turns a ts query value into the JSON form ParseTS reads.
+func tsParam(v string) []byte {
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			b, _ := jsonString(v)
+			return b
+		}
+	}
+	return []byte(v)
+}
+
+func (s *Server) publish(w http.ResponseWriter, r *http.Request, a auth.Access, msgs []livedash.Message) {
+	for i, m := range msgs {
+		if err := a.CheckPublish(m.Topic); err != nil {
+			s.writeError(w, r, livedash.WithIndex(err, i))
+			return
+		}
+	}
+	frames, err := s.store.Append(r.Context(), msgs)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ids := make([]string, len(frames))
+	for i, f := range frames {
+		ids[i] = f.ID.String()
+	}
+	writeJSON(w, http.StatusOK, publishResponse{IDs: ids})
+}
+
+// readBody reads the request body up to the request size limit.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	limit := int64(s.cfg.Limits.RequestBytes)
+	if limit <= 0 {
+		limit = 1 << 20
+	}
+	if r.ContentLength > limit {
+		return nil, livedash.Errorf(livedash.ETOOLARGE, "request body is %d bytes; the limit is %d", r.ContentLength, limit)
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, livedash.Errorf(livedash.ETOOLARGE, "request body is over the limit of %d bytes", limit)
+		}
+		return nil, livedash.Errorf(livedash.EINVALID, "reading body: %v", err)
+	}
+	return body, nil
+}

@@ -1,0 +1,163 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/livedash/livedash"
+)
+
+// MaxHistoryLimit caps the messages one history request returns.
+const MaxHistoryLimit = 10000
+
+type topicJSON struct {
+	Topic string          `json:"topic"`
+	Last  json.RawMessage `json:"last"`
+	Count int64           `json:"count"`
+}
+
+// handleTopics lists topics with their last message, only those the caller
+// may read. Without ?topic= it lists every readable topic.
+func (s *Server) handleTopics() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, err := s.access(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		patterns := []string{">"}
+		if a.Claims != nil && a.Claims.Admin {
+			patterns = append(patterns, "sys.>")
+		}
+		if r.URL.Query().Has("topic") {
+			if patterns, err = patternsParam(r); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
+		out := []topicJSON{}
+		for _, t := range s.store.Topics(patterns) {
+			if !a.CanRead(t.Topic) {
+				continue
+			}
+			tj := topicJSON{Topic: t.Topic, Count: t.Count, Last: json.RawMessage("null")}
+			if t.Last != nil {
+				tj.Last = t.Last.JSON
+			}
+			out = append(out, tj)
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+}
+
+type historyResponse struct {
+	Messages []json.RawMessage `json:"messages"`
+}
+
+type seriesResponse struct {
+	Series []livedash.Series `json:"series"`
+}
+
+// handleHistory returns stored messages in id order, or with step=
+// aggregated buckets of point topics.
+func (s *Server) handleHistory() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, err := s.access(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		patterns, err := patternsParam(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if err := a.CheckRead(patterns); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		q := r.URL.Query()
+		from, err := msParam(q.Get("from"), "from")
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		to, err := msParam(q.Get("to"), "to")
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if q.Has("step") {
+			s.buckets(w, r, patterns, from, to)
+			return
+		}
+		limit := 1000
+		if v := q.Get("limit"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				s.writeError(w, r, livedash.Errorf(livedash.EINVALID, "limit must be a positive whole number"))
+				return
+			}
+			limit = min(n, MaxHistoryLimit)
+		}
+		frames, err := s.store.History(r.Context(), livedash.HistoryQuery{Patterns: patterns, From: from, To: to, Limit: limit})
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		resp := historyResponse{Messages: make([]json.RawMessage, len(frames))}
+		for i, f := range frames {
+			resp.Messages[i] = f.JSON
+		}
+		writeJSON(w, http.StatusOK, resp)
+	})
+}
+
+func (s *Server) buckets(w http.ResponseWriter, r *http.Request, patterns []string, from, to *int64) {
+	q := r.URL.Query()
+	step, err := time.ParseDuration(q.Get("step"))
+	if err != nil || step < time.Millisecond {
+		s.writeError(w, r, livedash.Errorf(livedash.EINVALID, "step must be a duration of at least 1ms, like 10s or 1m"))
+		return
+	}
+	field := q.Get("field")
+	if len(field) > 200 {
+		s.writeError(w, r, livedash.Errorf(livedash.EINVALID, "field is too long"))
+		return
+	}
+	now := s.now().UnixMilli()
+	end := now + 1
+	if to != nil {
+		end = *to
+	}
+	start := now - time.Hour.Milliseconds()
+	if from != nil {
+		start = *from
+	}
+	if (end-start)/step.Milliseconds() > 100_000 {
+		s.writeError(w, r, livedash.Errorf(livedash.EINVALID, "too many buckets: use a larger step or a shorter range (at most 100000)"))
+		return
+	}
+	series, err := s.store.Buckets(r.Context(), patterns, start, end, step.Milliseconds(), field)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, seriesResponse{Series: series})
+}
+
+// msParam reads an optional unix-millisecond query parameter.
+func msParam(v, name string) (*int64, error) {
+	if v == "" {
+		return nil, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return nil, livedash.Errorf(livedash.EINVALID, "%s must be unix milliseconds", name)
+	}
+	return &n, nil
+}
+
+func jsonString(s string) ([]byte, error) { return json.Marshal(s) }

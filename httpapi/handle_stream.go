@@ -1,0 +1,211 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/livedash/livedash"
+	"github.com/livedash/livedash/auth"
+	"github.com/livedash/livedash/hub"
+	"github.com/livedash/livedash/pubsub"
+)
+
+// writeTimeout bounds one write to a client; a client that does not take
+// bytes for this long is gone.
+const writeTimeout = 15 * time.Second
+
+// retryMillis is the reconnection delay SSE clients are told to use.
+const retryMillis = 2000
+
+// streamRequest is what a client asks of a stream.
+type streamRequest struct {
+	patterns []string
+	since    string
+	backlog  int
+}
+
+func parseStreamRequest(r *http.Request) (streamRequest, error) {
+	var req streamRequest
+	var err error
+	if req.patterns, err = patternsParam(r); err != nil {
+		return req, err
+	}
+	q := r.URL.Query()
+	req.backlog = pubsub.DefaultBacklog
+	if v := q.Get("backlog"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return req, livedash.Errorf(livedash.EINVALID, "backlog must be a whole number >= 0")
+		}
+		req.backlog = n
+	}
+	// The header is what EventSource sends on reconnect, so it wins over
+	// the since= of the original URL.
+	req.since = r.Header.Get("Last-Event-ID")
+	if req.since == "" {
+		req.since = q.Get("since")
+	}
+	return req, nil
+}
+
+// handleStream serves Server-Sent Events: a retry line, then history
+// (backlog or resume), then live messages, with heartbeats, until the
+// client leaves, falls behind, its token expires or the server stops.
+func (s *Server) handleStream() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, err := s.access(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		req, err := parseStreamRequest(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if err := a.CheckRead(req.patterns); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.open.Add(1)
+		defer s.open.Done()
+		if s.streams.Err() != nil {
+			s.writeError(w, r, livedash.Errorf(livedash.EUNAVAILABLE, "server is shutting down"))
+			return
+		}
+
+		h := w.Header()
+		h.Set("Content-Type", "text/event-stream; charset=utf-8")
+		h.Set("Cache-Control", "no-cache, no-store, no-transform")
+		h.Set("X-Accel-Buffering", "no") // nginx: do not buffer
+		if r.ProtoMajor == 1 {
+			h.Set("Connection", "keep-alive")
+		}
+		w.WriteHeader(http.StatusOK)
+		sse := &sseWriter{w: w, rc: http.NewResponseController(w)}
+		sse.raw([]byte("retry: " + strconv.Itoa(retryMillis) + "\n\n"))
+
+		sess := pubsub.NewSession(s.hub, s.store, false)
+		defer sess.Close()
+		ctx := r.Context()
+		if err := sess.Subscribe(ctx, req.patterns, req.since, req.backlog, sse); err != nil {
+			s.logStreamEnd("sse", err)
+			return
+		}
+		if sse.flush() != nil {
+			return
+		}
+		s.serveLive(ctx, sess, a, sse, func() error {
+			sse.raw([]byte(": ping\n\n"))
+			return sse.flush()
+		})
+	})
+}
+
+// liveEmitter is a transport's side of the live loop.
+type liveEmitter interface {
+	pubsub.Emitter
+	flush() error
+}
+
+// serveLive pumps live messages until the stream must end.
+func (s *Server) serveLive(ctx context.Context, sess *pubsub.Session, a auth.Access, out liveEmitter, ping func() error) {
+	hb := s.cfg.Heartbeat.D()
+	if hb <= 0 {
+		hb = 15 * time.Second
+	}
+	heartbeat := time.NewTicker(hb)
+	defer heartbeat.Stop()
+	var expired <-chan time.Time
+	if exp := a.Expiry(); !exp.IsZero() {
+		t := time.NewTimer(exp.Sub(s.now()))
+		defer t.Stop()
+		expired = t.C
+	}
+	for {
+		select {
+		case <-sess.Ready():
+			if err := sess.Live(out); err != nil {
+				return
+			}
+			if err := out.flush(); err != nil {
+				return
+			}
+		case <-sess.Done():
+			if errors.Is(sess.Err(), hub.ErrSlow) {
+				s.log.Info("slow consumer cut off", "sub", a.Subject())
+			}
+			return
+		case <-heartbeat.C:
+			if err := ping(); err != nil {
+				return
+			}
+		case <-expired:
+			return
+		case <-ctx.Done():
+			return
+		case <-s.streams.Done():
+			return
+		}
+	}
+}
+
+func (s *Server) logStreamEnd(transport string, err error) {
+	if err != nil && !errors.Is(err, context.Canceled) && !isClosedConn(err) {
+		s.log.Warn("stream ended", "transport", transport, "err", err)
+	}
+}
+
+func isClosedConn(err error) bool {
+	var ne net.Error
+	return errors.Is(err, net.ErrClosed) || errors.As(err, &ne)
+}
+
+// sseWriter writes events to a response; the first error sticks.
+type sseWriter struct {
+	w   http.ResponseWriter
+	rc  *http.ResponseController
+	err error
+}
+
+func (e *sseWriter) raw(b []byte) {
+	if e.err != nil {
+		return
+	}
+	// net/http buffers the response (4 KiB) and writes through when full,
+	// so idle streams hold no buffer of their own.
+	e.rc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	_, e.err = e.w.Write(b)
+}
+
+func (e *sseWriter) Frame(f *livedash.Frame) error {
+	e.raw(f.SSE)
+	return e.err
+}
+
+func (e *sseWriter) Reset(patterns []string, reason string) error {
+	b, _ := json.Marshal(resetData{Topics: patterns, Reason: reason})
+	e.raw([]byte("event: reset\ndata: "))
+	e.raw(b)
+	e.raw([]byte("\n\n"))
+	return e.err
+}
+
+func (e *sseWriter) flush() error {
+	if e.err != nil {
+		return e.err
+	}
+	e.rc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	e.err = e.rc.Flush()
+	return e.err
+}
+
+type resetData struct {
+	Topics []string `json:"topics"`
+	Reason string   `json:"reason"`
+}

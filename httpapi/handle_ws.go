@@ -1,0 +1,311 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/livedash/livedash"
+	"github.com/livedash/livedash/auth"
+	"github.com/livedash/livedash/hub"
+	"github.com/livedash/livedash/pubsub"
+)
+
+// WebSocket close codes livedash uses beyond the standard ones.
+const (
+	closeSlowConsumer = websocket.StatusCode(4000) // fell behind: resume with since
+	closeTokenExpired = websocket.StatusCode(4001) // token expired: reconnect with a fresh one
+)
+
+// wsOp is a client's frame.
+type wsOp struct {
+	Op       string            `json:"op"`
+	Ref      json.RawMessage   `json:"ref,omitempty"`
+	Topics   []string          `json:"topics,omitempty"`
+	Since    string            `json:"since,omitempty"`
+	Backlog  *int              `json:"backlog,omitempty"`
+	Messages []json.RawMessage `json:"messages,omitempty"`
+}
+
+// wsReply is a server frame other than a message.
+type wsReply struct {
+	Op      string          `json:"op"`
+	Ref     json.RawMessage `json:"ref,omitempty"`
+	Code    string          `json:"code,omitempty"`
+	Message string          `json:"message,omitempty"`
+	Index   *int            `json:"index,omitempty"`
+	IDs     []string        `json:"ids,omitempty"`
+	Topics  []string        `json:"topics,omitempty"`
+	Reason  string          `json:"reason,omitempty"`
+}
+
+// wsCodes maps error codes to the contract's WebSocket error codes.
+func wsCode(code string) string {
+	switch code {
+	case livedash.EINVALID:
+		return "bad_request"
+	case livedash.EUNAUTHORIZED:
+		return "unauthorized"
+	case livedash.EFORBIDDEN:
+		return "forbidden"
+	case livedash.ETOOLARGE:
+		return "too_large"
+	case livedash.ERATELIMITED:
+		return "rate_limited"
+	case livedash.EUNAVAILABLE:
+		return "unavailable"
+	}
+	return "internal"
+}
+
+type wsIncoming struct {
+	typ  websocket.MessageType
+	data []byte
+}
+
+// handleWebSocket serves the JSON op protocol of the contract.
+func (s *Server) handleWebSocket() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, err := s.access(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		s.open.Add(1)
+		defer s.open.Done()
+		if s.streams.Err() != nil {
+			s.writeError(w, r, livedash.Errorf(livedash.EUNAVAILABLE, "server is shutting down"))
+			return
+		}
+		conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.wsOrigins()})
+		if err != nil {
+			return // Accept has answered the client
+		}
+		defer conn.CloseNow()
+		limit := int64(s.cfg.Limits.RequestBytes)
+		if limit <= 0 {
+			limit = 1 << 20
+		}
+		conn.SetReadLimit(limit + 4096)
+
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		in := make(chan wsIncoming, 8)
+		go func() {
+			defer close(in)
+			for {
+				typ, data, err := conn.Read(ctx)
+				if err != nil {
+					return
+				}
+				select {
+				case in <- wsIncoming{typ, data}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+
+		c := &wsConn{s: s, conn: conn, ctx: ctx, access: a, sess: pubsub.NewSession(s.hub, s.store, true)}
+		defer c.sess.Close()
+		code, reason := c.loop(in)
+		conn.Close(code, reason)
+	})
+}
+
+func (s *Server) wsOrigins() []string {
+	var out []string
+	for _, o := range s.cfg.CORSOrigins {
+		if o == "*" {
+			return []string{"*"}
+		}
+		// OriginPatterns match the host part only.
+		if _, host, ok := strings.Cut(o, "://"); ok {
+			o = host
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// wsConn is one WebSocket client; its loop is the only writer.
+type wsConn struct {
+	s      *Server
+	conn   *websocket.Conn
+	ctx    context.Context
+	access auth.Access
+	sess   *pubsub.Session
+}
+
+func (c *wsConn) loop(in <-chan wsIncoming) (websocket.StatusCode, string) {
+	s := c.s
+	hb := s.cfg.Heartbeat.D()
+	if hb <= 0 {
+		hb = 15 * time.Second
+	}
+	heartbeat := time.NewTicker(hb)
+	defer heartbeat.Stop()
+	var expired <-chan time.Time
+	if exp := c.access.Expiry(); !exp.IsZero() {
+		t := time.NewTimer(exp.Sub(s.now()))
+		defer t.Stop()
+		expired = t.C
+	}
+	for {
+		select {
+		case msg, ok := <-in:
+			if !ok {
+				return websocket.StatusNormalClosure, ""
+			}
+			if err := c.handle(msg); err != nil {
+				return websocket.StatusInternalError, "write failed"
+			}
+		case <-c.sess.Ready():
+			if err := c.sess.Live(c); err != nil {
+				return websocket.StatusInternalError, "write failed"
+			}
+		case <-c.sess.Done():
+			if errors.Is(c.sess.Err(), hub.ErrSlow) {
+				s.log.Info("slow consumer cut off", "transport", "ws", "sub", c.access.Subject())
+				return closeSlowConsumer, "slow consumer: reconnect and resume with since"
+			}
+			return websocket.StatusNormalClosure, ""
+		case <-heartbeat.C:
+			ctx, cancel := context.WithTimeout(c.ctx, writeTimeout)
+			err := c.conn.Ping(ctx)
+			cancel()
+			if err != nil {
+				return websocket.StatusGoingAway, "ping failed"
+			}
+		case <-expired:
+			return closeTokenExpired, "token expired"
+		case <-c.ctx.Done():
+			return websocket.StatusGoingAway, ""
+		case <-s.streams.Done():
+			return websocket.StatusGoingAway, "server is shutting down"
+		}
+	}
+}
+
+// handle answers one client frame. Only a failed write is returned: bad
+// frames get an error op and the connection goes on.
+func (c *wsConn) handle(msg wsIncoming) error {
+	if msg.typ != websocket.MessageText {
+		return c.reply(wsReply{Op: "error", Code: "bad_request", Message: "binary frames are not supported; send JSON text frames"})
+	}
+	var op wsOp
+	if err := json.Unmarshal(msg.data, &op); err != nil {
+		return c.reply(wsReply{Op: "error", Code: "bad_request", Message: "bad frame: " + err.Error()})
+	}
+	switch op.Op {
+	case "subscribe":
+		return c.subscribe(op)
+	case "unsubscribe":
+		patterns, err := c.patterns(op)
+		if err != nil {
+			return c.replyErr(op.Ref, err)
+		}
+		c.sess.Unsubscribe(patterns)
+		return c.reply(wsReply{Op: "ok", Ref: op.Ref})
+	case "publish":
+		return c.publish(op)
+	case "ping":
+		return c.reply(wsReply{Op: "pong", Ref: op.Ref})
+	case "":
+		return c.replyErr(op.Ref, livedash.Errorf(livedash.EINVALID, "op is required"))
+	}
+	return c.replyErr(op.Ref, livedash.Errorf(livedash.EINVALID, "unknown op %q (use subscribe, unsubscribe, publish, ping)", op.Op))
+}
+
+func (c *wsConn) patterns(op wsOp) ([]string, error) {
+	if len(op.Topics) == 0 {
+		return nil, livedash.Errorf(livedash.EINVALID, "topics is required (an array of topics or patterns)")
+	}
+	return validPatterns(op.Topics)
+}
+
+func (c *wsConn) subscribe(op wsOp) error {
+	patterns, err := c.patterns(op)
+	if err != nil {
+		return c.replyErr(op.Ref, err)
+	}
+	if err := c.access.CheckRead(patterns); err != nil {
+		return c.replyErr(op.Ref, err)
+	}
+	backlog := pubsub.DefaultBacklog
+	if op.Backlog != nil {
+		if *op.Backlog < 0 {
+			return c.replyErr(op.Ref, livedash.Errorf(livedash.EINVALID, "backlog must be >= 0"))
+		}
+		backlog = *op.Backlog
+	}
+	if err := c.reply(wsReply{Op: "ok", Ref: op.Ref}); err != nil {
+		return err
+	}
+	return c.sess.Subscribe(c.ctx, patterns, op.Since, backlog, c)
+}
+
+func (c *wsConn) publish(op wsOp) error {
+	if len(op.Messages) == 0 {
+		return c.replyErr(op.Ref, livedash.Errorf(livedash.EINVALID, "messages is required (an array of messages)"))
+	}
+	body, _ := json.Marshal(op.Messages)
+	msgs, err := livedash.DecodePublish(body, c.s.now(), int(c.s.cfg.Limits.MessageBytes))
+	if err != nil {
+		return c.replyErr(op.Ref, err)
+	}
+	for i, m := range msgs {
+		if err := c.access.CheckPublish(m.Topic); err != nil {
+			return c.replyErr(op.Ref, livedash.WithIndex(err, i))
+		}
+	}
+	frames, err := c.s.store.Append(c.ctx, msgs)
+	if err != nil {
+		return c.replyErr(op.Ref, err)
+	}
+	ids := make([]string, len(frames))
+	for i, f := range frames {
+		ids[i] = f.ID.String()
+	}
+	return c.reply(wsReply{Op: "ok", Ref: op.Ref, IDs: ids})
+}
+
+func (c *wsConn) replyErr(ref json.RawMessage, err error) error {
+	code := livedash.ErrorCode(err)
+	if code == livedash.EINTERNAL {
+		c.s.log.Error("websocket op failed", "err", err)
+	}
+	rep := wsReply{Op: "error", Ref: ref, Code: wsCode(code), Message: livedash.ErrorMessage(err)}
+	var e *livedash.Error
+	if errors.As(err, &e) && e.Index >= 0 {
+		rep.Index = &e.Index
+	}
+	return c.reply(rep)
+}
+
+func (c *wsConn) reply(r wsReply) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return c.write(b)
+}
+
+func (c *wsConn) write(b []byte) error {
+	ctx, cancel := context.WithTimeout(c.ctx, writeTimeout)
+	defer cancel()
+	return c.conn.Write(ctx, websocket.MessageText, b)
+}
+
+// Frame sends a message op (pubsub.Emitter).
+func (c *wsConn) Frame(f *livedash.Frame) error { return c.write(f.WS) }
+
+// Reset sends a reset op (pubsub.Emitter).
+func (c *wsConn) Reset(patterns []string, reason string) error {
+	return c.reply(wsReply{Op: "reset", Topics: patterns, Reason: reason})
+}

@@ -1,0 +1,43 @@
+package httpapi
+
+import "net/http"
+
+// routes lists the whole HTTP surface.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("POST /api/v1/publish", s.handlePublish())
+	mux.Handle("POST /api/v1/topics/{topic}", s.handlePublishTopic())
+	mux.Handle("GET /api/v1/stream", s.handleStream())
+	mux.Handle("GET /api/v1/ws", s.handleWebSocket())
+	mux.Handle("GET /api/v1/topics", s.handleTopics())
+	mux.Handle("GET /api/v1/history", s.handleHistory())
+	mux.Handle("GET /healthz", s.handleHealth())
+	mux.Handle("GET /readyz", s.handleReady())
+	mux.Handle("/api/", s.handleNoRoute())
+	mux.Handle("/", s.ui)
+	return s.cors(mux)
+}
+
+// handleNoRoute answers unknown API paths with a JSON 404.
+func (s *Server) handleNoRoute() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, errorBody{Error: "no such endpoint: " + r.Method + " " + r.URL.Path})
+	})
+}
+
+func (s *Server) handleHealth() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+}
+
+func (s *Server) handleReady() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.store.Ping(r.Context()); err != nil {
+			s.log.Warn("not ready", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "store unreachable"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+}

@@ -1,0 +1,220 @@
+// Package httpapi is livedash's HTTP surface: the publish, stream (SSE and
+// WebSocket), read and health endpoints of the contract, token checks on
+// each, and the mapping of domain errors to HTTP statuses. routes.go lists
+// every route on one screen.
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/livedash/livedash"
+	"github.com/livedash/livedash/auth"
+	"github.com/livedash/livedash/config"
+	"github.com/livedash/livedash/hub"
+	"github.com/livedash/livedash/pubsub"
+)
+
+// Store is what the HTTP layer needs from the message store.
+type Store interface {
+	pubsub.Log
+	Append(ctx context.Context, msgs []livedash.Message) ([]*livedash.Frame, error)
+	Topics(patterns []string) []livedash.TopicInfo
+	History(ctx context.Context, q livedash.HistoryQuery) ([]*livedash.Frame, error)
+	Buckets(ctx context.Context, patterns []string, from, to, step int64, field string) ([]livedash.Series, error)
+	Ping(ctx context.Context) error
+}
+
+// Options are the dependencies of a Server.
+type Options struct {
+	Store  Store
+	Hub    *hub.Hub
+	Signer *auth.Signer
+	Config config.Config
+	Logger *slog.Logger
+	Now    func() time.Time
+	// UI serves the web app (/, /d/{name}, /embed/…); nil serves 404.
+	UI http.Handler
+}
+
+// Server is the HTTP handler of livedash.
+type Server struct {
+	store   Store
+	hub     *hub.Hub
+	signer  *auth.Signer
+	cfg     config.Config
+	log     *slog.Logger
+	now     func() time.Time
+	ui      http.Handler
+	handler http.Handler
+
+	// streams is cancelled by CloseStreams to end every open stream.
+	streams     context.Context
+	stopStreams context.CancelFunc
+	open        sync.WaitGroup
+}
+
+// New returns a Server.
+func New(opts Options) *Server {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.UI == nil {
+		opts.UI = http.NotFoundHandler()
+	}
+	s := &Server{store: opts.Store, hub: opts.Hub, signer: opts.Signer, cfg: opts.Config, log: opts.Logger, now: opts.Now, ui: opts.UI}
+	s.streams, s.stopStreams = context.WithCancel(context.Background())
+	s.handler = s.routes()
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// CloseStreams ends every open SSE and WebSocket stream, so their clients
+// reconnect (elsewhere, or to this server once it is back), and waits up to
+// ctx for them to finish.
+func (s *Server) CloseStreams(ctx context.Context) {
+	s.stopStreams()
+	done := make(chan struct{})
+	go func() { s.open.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+// access verifies the request's token, if any. A token that is present but
+// invalid is an error even where no token is needed.
+func (s *Server) access(r *http.Request) (auth.Access, error) {
+	a := auth.Access{Public: s.cfg.Public}
+	tok := auth.FromRequest(r)
+	if tok == "" {
+		return a, nil
+	}
+	c, err := s.signer.Verify(tok)
+	if err != nil {
+		return a, err
+	}
+	a.Claims = c
+	return a, nil
+}
+
+// statusOf maps an error code to its HTTP status, in one place.
+func statusOf(code string) int {
+	switch code {
+	case livedash.EINVALID:
+		return http.StatusBadRequest
+	case livedash.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case livedash.EFORBIDDEN:
+		return http.StatusForbidden
+	case livedash.ENOTFOUND:
+		return http.StatusNotFound
+	case livedash.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case livedash.ERATELIMITED:
+		return http.StatusTooManyRequests
+	case livedash.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+type errorBody struct {
+	Error string `json:"error"`
+	Index *int   `json:"index,omitempty"`
+}
+
+// writeError answers with the error's status and a JSON message; internal
+// errors are logged and shown only as "internal error".
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := livedash.ErrorCode(err)
+	if errors.Is(err, context.Canceled) {
+		code = livedash.EUNAVAILABLE
+	}
+	body := errorBody{Error: livedash.ErrorMessage(err)}
+	var e *livedash.Error
+	if errors.As(err, &e) && e.Index >= 0 {
+		body.Index = &e.Index
+	}
+	if code == livedash.EINTERNAL {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if code == livedash.EUNAUTHORIZED {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="livedash"`)
+	}
+	writeJSON(w, statusOf(code), body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"internal error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+// cors adds CORS headers for allowed origins and answers preflights.
+func (s *Server) cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin != "" && s.originAllowed(origin) {
+			h := w.Header()
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Set("Access-Control-Allow-Credentials", "true")
+			h.Add("Vary", "Origin")
+			if r.Method == http.MethodOptions {
+				h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Last-Event-ID")
+				h.Set("Access-Control-Max-Age", "600")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) originAllowed(origin string) bool {
+	return slices.ContainsFunc(s.cfg.CORSOrigins, func(o string) bool {
+		return o == "*" || strings.EqualFold(o, origin)
+	})
+}
+
+// patternsParam reads and validates the repeated topic query parameter.
+func patternsParam(r *http.Request) ([]string, error) {
+	ps := r.URL.Query()["topic"]
+	if len(ps) == 0 {
+		return nil, livedash.Errorf(livedash.EINVALID, "topic is required (a topic or pattern; repeat for more)")
+	}
+	return validPatterns(ps)
+}
+
+func validPatterns(ps []string) ([]string, error) {
+	if len(ps) > 100 {
+		return nil, livedash.Errorf(livedash.EINVALID, "at most 100 topic patterns per request")
+	}
+	out := make([]string, 0, len(ps))
+	for _, p := range ps {
+		if err := livedash.ValidatePattern(p); err != nil {
+			return nil, err
+		}
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}

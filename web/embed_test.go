@@ -1,0 +1,112 @@
+package web
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func get(t *testing.T, h http.Handler, method, target string) *http.Response {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(method, target, nil))
+	return rec.Result()
+}
+
+func body(t *testing.T, res *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestHandlerBuilt(t *testing.T) {
+	fsys := fstest.MapFS{
+		"index.html":           {Data: []byte("<!doctype html><div id=root></div>")},
+		"assets/index-abc.js":  {Data: []byte("console.log(1)")},
+		"assets/index-abc.css": {Data: []byte("body{}")},
+		"favicon.svg":          {Data: []byte("<svg/>")},
+	}
+	h := newHandler(fsys)
+	tests := []struct {
+		target     string
+		status     int
+		typePrefix string
+		bodyHas    string
+		cache      string
+	}{
+		{"/", 200, "text/html", "id=root", "no-cache"},
+		{"/d/shop", 200, "text/html", "id=root", "no-cache"},
+		{"/d/shop/", 200, "text/html", "id=root", "no-cache"},
+		{"/embed/shop", 200, "text/html", "id=root", "no-cache"},
+		{"/embed/shop/latency", 200, "text/html", "id=root", "no-cache"},
+		{"/embed/shop/latency?token=x", 200, "text/html", "id=root", "no-cache"},
+		{"/assets/index-abc.js", 200, "text/javascript", "console.log", "immutable"},
+		{"/assets/index-abc.css", 200, "text/css", "body{}", "immutable"},
+		{"/favicon.svg", 200, "image/svg+xml", "<svg/>", ""},
+		{"/assets/missing.js", 404, "", "", ""},
+		{"/assets/", 404, "", "", ""},
+		{"/d/", 404, "", "", ""},
+		{"/d/a/b", 404, "", "", ""},
+		{"/embed/a/b/c", 404, "", "", ""},
+		{"/nope", 404, "", "", ""},
+		{"/../index.html", 200, "text/html", "id=root", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.target, func(t *testing.T) {
+			res := get(t, h, http.MethodGet, tt.target)
+			if res.StatusCode != tt.status {
+				t.Fatalf("status = %d, want %d", res.StatusCode, tt.status)
+			}
+			if tt.status != 200 {
+				return
+			}
+			if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, tt.typePrefix) {
+				t.Errorf("Content-Type = %q, want %s…", ct, tt.typePrefix)
+			}
+			if b := body(t, res); !strings.Contains(b, tt.bodyHas) {
+				t.Errorf("body = %q, want it to contain %q", b, tt.bodyHas)
+			}
+			if tt.cache != "" && !strings.Contains(res.Header.Get("Cache-Control"), tt.cache) {
+				t.Errorf("Cache-Control = %q, want %q", res.Header.Get("Cache-Control"), tt.cache)
+			}
+		})
+	}
+	if res := get(t, h, http.MethodPost, "/"); res.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST / = %d, want 405", res.StatusCode)
+	}
+	if res := get(t, h, http.MethodHead, "/d/x"); res.StatusCode != 200 || body(t, res) != "" {
+		t.Errorf("HEAD /d/x = %d with a body, want 200 and none", res.StatusCode)
+	}
+}
+
+func TestHandlerNotBuilt(t *testing.T) {
+	h := newHandler(fstest.MapFS{".gitkeep": {Data: nil}})
+	for _, target := range []string{"/", "/d/shop", "/embed/shop/w1", "/assets/x.js"} {
+		res := get(t, h, http.MethodGet, target)
+		if res.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("%s: status = %d, want 503", target, res.StatusCode)
+		}
+		if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+			t.Errorf("%s: Content-Type = %q, want text/html", target, ct)
+		}
+		b := body(t, res)
+		if !strings.Contains(b, "not built") || !strings.Contains(b, "make web") {
+			t.Errorf("%s: body does not say the UI is not built and how to build it: %q", target, b)
+		}
+	}
+}
+
+// TestHandlerEmbedded checks the real embed compiles and serves either the
+// built app or the not-built page.
+func TestHandlerEmbedded(t *testing.T) {
+	res := get(t, Handler(), http.MethodGet, "/")
+	if res.StatusCode != 200 && res.StatusCode != 503 {
+		t.Fatalf("GET / = %d, want 200 (built) or 503 (not built)", res.StatusCode)
+	}
+}

@@ -1,0 +1,104 @@
+// The one typed wrapper around the livedash HTTP API (/api/v1). Every call
+// sends the token as a Bearer header when one is known; a 401 from any call
+// is reported to the app, which shows the sign-in panel.
+
+import type { Dashboard } from '../lib/dashboard';
+import type { Envelope } from '../lib/envelope';
+import { getToken } from '../lib/token';
+
+export const API = '/api/v1';
+
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+type Listener = (err: ApiError) => void;
+const unauthorized = new Set<Listener>();
+
+/** Calls fn on every 401 (no, invalid or expired token). */
+export function onUnauthorized(fn: Listener): () => void {
+  unauthorized.add(fn);
+  return () => unauthorized.delete(fn);
+}
+
+async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const headers = new Headers(init.headers);
+  headers.set('Accept', 'application/json');
+  const token = getToken();
+  if (token) headers.set('Authorization', `Bearer ${token}`);
+  let res: Response;
+  try {
+    res = await fetch(API + path, { ...init, headers, credentials: 'same-origin' });
+  } catch {
+    throw new ApiError(0, 'The server cannot be reached.');
+  }
+  if (!res.ok) {
+    let msg = res.statusText || `HTTP ${res.status}`;
+    try {
+      const body = await res.json();
+      if (body && typeof body.error === 'string') msg = body.error;
+    } catch {
+      /* not JSON */
+    }
+    const err = new ApiError(res.status, msg);
+    if (res.status === 401) for (const fn of unauthorized) fn(err);
+    throw err;
+  }
+  if (res.status === 204) return undefined as T;
+  return (await res.json()) as T;
+}
+
+function q(params: Record<string, string | number | undefined | string[]>): string {
+  const s = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined) continue;
+    if (Array.isArray(v)) v.forEach((x) => s.append(k, x));
+    else s.append(k, String(v));
+  }
+  const out = s.toString();
+  return out ? '?' + out : '';
+}
+
+// Response types, one per endpoint.
+export interface TopicInfo {
+  topic: string;
+  last: Envelope | null;
+  count: number;
+}
+export interface HistoryResponse {
+  messages: Envelope[];
+}
+export interface Bucket {
+  t: number;
+  count: number;
+  min: number;
+  max: number;
+  avg: number;
+  sum: number;
+  last: number;
+}
+export interface StepResponse {
+  series: { topic: string; buckets: Bucket[] }[];
+}
+
+export const api = {
+  dashboards: () => request<Dashboard[]>('/dashboards'),
+  dashboard: (name: string) => request<Dashboard>(`/dashboards/${encodeURIComponent(name)}`),
+  topics: (pattern?: string) => request<TopicInfo[]>('/topics' + q({ topic: pattern })),
+  history: (pattern: string, o: { from?: number; to?: number; limit?: number } = {}) =>
+    request<HistoryResponse>('/history' + q({ topic: pattern, from: o.from, to: o.to, limit: o.limit })),
+  historyStep: (pattern: string, o: { from?: number; step: string; field?: string }) =>
+    request<StepResponse>('/history' + q({ topic: pattern, from: o.from, step: o.step, field: o.field })),
+};
+
+/** The SSE URL for patterns; EventSource cannot send headers, so the token rides along. */
+export function streamURL(patterns: readonly string[], since?: string): string {
+  const token = getToken();
+  return API + '/stream' + q({ topic: [...patterns], since, token: token ?? undefined });
+}

@@ -1,0 +1,55 @@
+// The access token: taken from ?token= on first visit, kept in localStorage
+// and in the livedash_token cookie (which the server also reads), and removed
+// from the address bar so it is not bookmarked or shared by accident.
+
+export const TOKEN_KEY = 'livedash_token';
+
+/** Splits ?token= out of a URL; returns the token (or null) and the URL without it. */
+export function extractToken(href: string): { token: string | null; url: string } {
+  const u = new URL(href);
+  const token = u.searchParams.get('token');
+  if (token === null) return { token: null, url: href };
+  u.searchParams.delete('token');
+  return { token: token.trim() || null, url: u.pathname + u.search + u.hash };
+}
+
+export function cookieFor(token: string | null, secure: boolean): string {
+  const base = `${TOKEN_KEY}=${token ? encodeURIComponent(token) : ''}; path=/; SameSite=Lax`;
+  const s = secure ? '; Secure' : '';
+  return token ? `${base}; max-age=31536000${s}` : `${base}; max-age=0${s}`;
+}
+
+function storage(): Storage | null {
+  try {
+    return typeof localStorage === 'undefined' ? null : localStorage;
+  } catch {
+    return null; // storage blocked, e.g. a sandboxed iframe
+  }
+}
+
+let memory: string | null = null;
+
+export function getToken(): string | null {
+  return storage()?.getItem(TOKEN_KEY) ?? memory;
+}
+
+export function setToken(token: string | null): void {
+  memory = token;
+  const st = storage();
+  try {
+    if (token) st?.setItem(TOKEN_KEY, token);
+    else st?.removeItem(TOKEN_KEY);
+  } catch {
+    /* quota or blocked: memory only */
+  }
+  if (typeof document !== 'undefined') document.cookie = cookieFor(token, location.protocol === 'https:');
+}
+
+/** Moves ?token= from the address bar into storage; call once at start-up. */
+export function captureToken(): void {
+  if (typeof window === 'undefined') return;
+  const { token, url } = extractToken(window.location.href);
+  if (token === null && url === window.location.href) return;
+  if (token) setToken(token);
+  window.history.replaceState(window.history.state, '', url);
+}
