@@ -303,7 +303,11 @@ func DecodePublish(body []byte, now time.Time, maxData int) ([]Message, error) {
 			return nil, Errorf(ETOOLARGE, "batch of %d messages; the limit is %d", len(items), MaxBatch)
 		}
 	case '{':
-		items = []json.RawMessage{body}
+		m, err := decodeOne(body, now, maxData)
+		if err != nil {
+			return nil, err
+		}
+		return []Message{m}, nil
 	default:
 		return nil, Errorf(EINVALID, "body must be a message object or an array of them")
 	}

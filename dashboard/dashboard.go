@@ -205,7 +205,7 @@ func validateOptions(typ string, o map[string]any) error {
 		switch key {
 		case "field", "unit", "label":
 			err = wantString(v)
-		case "fields":
+		case "fields", "types":
 			err = wantStrings(v)
 		case "format":
 			err = wantOneOf(v, formats)

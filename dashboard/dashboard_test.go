@@ -73,6 +73,7 @@ func TestValidate(t *testing.T) {
 		{"bad agg", func(d *Dashboard) { d.Widgets[1].Options = map[string]any{"agg": "median"} }, "options.agg"},
 		{"fields not a list", func(d *Dashboard) { d.Widgets[1].Options = map[string]any{"fields": "p50"} }, "options.fields: must be a list"},
 		{"fields item not a string", func(d *Dashboard) { d.Widgets[1].Options = map[string]any{"fields": []any{"p50", 3}} }, "item 2 must be a string"},
+		{"types not a list", func(d *Dashboard) { d.Widgets[0].Options = map[string]any{"types": 5} }, "options.types: must be a list"},
 		{"invert not a bool", func(d *Dashboard) { d.Widgets[0].Options = map[string]any{"invert": "yes"} }, "options.invert"},
 		{"limit zero", func(d *Dashboard) { d.Widgets[0].Options = map[string]any{"limit": 0} }, "options.limit: is 0"},
 		{"thresholds not a list", func(d *Dashboard) { d.Widgets[0].Options = map[string]any{"thresholds": 5} }, "options.thresholds"},

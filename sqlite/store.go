@@ -75,7 +75,7 @@ type Store struct {
 	jobs     chan func(context.Context) error
 	stop     chan struct{}
 	stopped  chan struct{}
-	closeMu  sync.Mutex
+	closeMu  sync.RWMutex // held for reading while a request is queued
 	closed   bool
 
 	mu      sync.RWMutex // guards topics, byID and lastSeq
@@ -280,11 +280,18 @@ func (s *Store) Append(ctx context.Context, msgs []livedash.Message) ([]*livedas
 		return nil, nil
 	}
 	req := &appendRequest{msgs: msgs, done: make(chan appendResult, 1)}
+	// Queue under the read lock: Close takes the write lock before it
+	// stops the writer, so every queued request is written.
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		return nil, livedash.Errorf(livedash.EUNAVAILABLE, "server is shutting down")
+	}
 	select {
 	case s.requests <- req:
-	case <-s.stop:
-		return nil, livedash.Errorf(livedash.EUNAVAILABLE, "server is shutting down")
+		s.closeMu.RUnlock()
 	case <-ctx.Done():
+		s.closeMu.RUnlock()
 		return nil, ctx.Err()
 	}
 	// Once queued the write happens; wait for it so the answer is true.

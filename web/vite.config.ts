@@ -1,3 +1,4 @@
+/// <reference types="vitest/config" />
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 
@@ -7,7 +8,7 @@ export default defineConfig({
   plugins: [react()],
   build: {
     outDir: 'dist',
-    emptyOutDir: false, // keep dist/.gitkeep so the Go embed always compiles
+    emptyOutDir: true, // public/.gitkeep is copied back, so the Go embed always compiles
     assetsDir: 'assets',
     sourcemap: false,
     chunkSizeWarningLimit: 600,

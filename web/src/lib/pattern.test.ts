@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isValidPattern, matchTopic, shortLabels, unionPatterns } from './pattern';
+import { isValidPattern, matchTopic, seriesLabels, shortLabels, unionPatterns } from './pattern';
 
 describe('matchTopic', () => {
   const cases: [string, string, boolean][] = [
@@ -60,5 +60,13 @@ describe('shortLabels', () => {
   });
   it('uses the last segment of a single topic', () => {
     expect(shortLabels(['shop.latency']).get('shop.latency')).toBe('latency');
+  });
+});
+
+describe('seriesLabels', () => {
+  it('names series by field, topic, or both', () => {
+    expect(seriesLabels(['shop.latency|p50', 'shop.latency|p99'])).toEqual(['p50', 'p99']);
+    expect(seriesLabels(['host.a.net.eth0|rx_bps', 'host.a.net.lo|rx_bps'])).toEqual(['eth0 rx_bps', 'lo rx_bps']);
+    expect(seriesLabels(['shop.revenue'])).toEqual(['revenue']);
   });
 });

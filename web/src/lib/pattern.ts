@@ -67,3 +67,17 @@ export function shortLabels(topics: readonly string[]): Map<string, string> {
   });
   return out;
 }
+
+/**
+ * Labels for chart series keyed "topic" or "topic|field": the field alone
+ * for one topic, else the distinguishing part of the topic (and the field).
+ */
+export function seriesLabels(keys: readonly string[]): string[] {
+  const topics = [...new Set(keys.map((k) => k.split('|')[0]))];
+  const short = shortLabels(topics);
+  return keys.map((k) => {
+    const [topic, field] = k.split('|');
+    if (!field) return short.get(topic) ?? topic;
+    return topics.length === 1 ? field : `${short.get(topic)} ${field}`;
+  });
+}

@@ -1,0 +1,44 @@
+import { useEffect, useState } from 'react';
+import { onUnauthorized } from './api/api';
+import { SignIn } from './components/SignIn';
+import { DashboardPage } from './pages/DashboardPage';
+import { IndexPage } from './pages/IndexPage';
+import { NotFound } from './pages/NotFound';
+import { parseRoute, type Route } from './lib/route';
+import { ThemeProvider } from './components/theme';
+
+function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseRoute(location.pathname));
+  useEffect(() => {
+    const on = () => setRoute(parseRoute(location.pathname));
+    addEventListener('popstate', on);
+    return () => removeEventListener('popstate', on);
+  }, []);
+  return route;
+}
+
+export function App() {
+  const route = useRoute();
+  const [needToken, setNeedToken] = useState<string | null>(null);
+  useEffect(() => onUnauthorized((e) => setNeedToken(e.message)), []);
+
+  let page;
+  switch (route.page) {
+    case 'index':
+      page = <IndexPage />;
+      break;
+    case 'dashboard':
+      page = <DashboardPage key={route.name} name={route.name} />;
+      break;
+    case 'embed':
+      page = <DashboardPage key={route.name + '/' + (route.widget ?? '')} name={route.name} embed widgetId={route.widget} />;
+      break;
+    default:
+      page = <NotFound path={route.path} />;
+  }
+  return (
+    <ThemeProvider>
+      {needToken !== null ? <SignIn reason={needToken} /> : page}
+    </ThemeProvider>
+  );
+}

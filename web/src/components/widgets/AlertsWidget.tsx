@@ -1,0 +1,125 @@
+import { useRef, useState } from 'react';
+import { optNum, type Widget } from '../../lib/dashboard';
+import { formatAgo } from '../../lib/duration';
+import type { Envelope } from '../../lib/envelope';
+import { useFrameRender, useTick, useWidgetFeed } from '../hooks';
+import { timeOf, WidgetNote } from './common';
+import { loadHistory } from './load';
+
+interface AlertData {
+  severity?: string;
+  message?: unknown;
+  state?: string;
+  [k: string]: unknown;
+}
+
+const SEVERITIES = ['critical', 'warning', 'info'];
+
+function canNotify(): boolean {
+  return typeof Notification !== 'undefined';
+}
+
+/** Alert messages, newest first, coloured by severity, with their state. */
+export function AlertsWidget({ widget }: { widget: Widget }) {
+  const limit = optNum(widget.options, 'limit') ?? 50;
+  const list = useRef<Envelope<AlertData>[]>([]);
+  const render = useFrameRender();
+  const now = useTick(5000);
+  const [notify, setNotify] = useState(() => canNotify() && Notification.permission === 'granted' && localStorage.getItem('livedash_notify') === '1');
+  const notifyRef = useRef(notify);
+  notifyRef.current = notify;
+
+  const { loading, error } = useWidgetFeed(widget.topics, {
+    load: () => loadHistory(widget.topics, { limit }),
+    apply: (msgs, live) => {
+      for (const m of msgs) {
+        if (m.type !== 'alert') continue;
+        list.current.push(m as Envelope<AlertData>);
+        if (live && notifyRef.current) showNotification(m as Envelope<AlertData>);
+      }
+      list.current.sort((a, b) => b.ts - a.ts);
+      if (list.current.length > limit) list.current.length = limit;
+      render();
+    },
+    clear: () => {
+      list.current = [];
+      render();
+    },
+  });
+
+  const toggleNotify = async () => {
+    if (notify) {
+      setNotify(false);
+      localStorage.removeItem('livedash_notify');
+      return;
+    }
+    const p = await Notification.requestPermission();
+    if (p === 'granted') {
+      setNotify(true);
+      localStorage.setItem('livedash_notify', '1');
+    }
+  };
+
+  // Only the newest message of a topic says whether that alert still fires.
+  const newestOfTopic = new Set<string>();
+  const latest = new Map<string, string>();
+  for (const a of list.current) if (!latest.has(a.topic)) latest.set(a.topic, a.id);
+  for (const id of latest.values()) newestOfTopic.add(id);
+  const firing = [...latest.keys()].filter((t) => {
+    const a = list.current.find((x) => x.topic === t);
+    return a && (a.data?.state ?? 'firing') === 'firing';
+  }).length;
+
+  return (
+    <div className="alerts">
+      <div className="list-toolbar">
+        <span className={`pill ${firing ? 'pill-bad' : 'pill-ok'}`}>{firing ? `${firing} firing` : 'All clear'}</span>
+        {canNotify() && Notification.permission !== 'denied' ? (
+          <button className="btn small" onClick={toggleNotify} title="Browser notifications for new alerts">
+            {notify ? 'Notifications on' : 'Notify me'}
+          </button>
+        ) : null}
+      </div>
+      <ul className="list">
+        {list.current.map((a) => {
+          const sev = SEVERITIES.includes(String(a.data?.severity)) ? String(a.data.severity) : 'info';
+          const state = typeof a.data?.state === 'string' ? a.data.state : 'firing';
+          const old = !newestOfTopic.has(a.id);
+          return (
+            <li key={a.id} className={`alert sev-${sev} state-${state}${old ? ' superseded' : ''}`}>
+              <span className="sev-bar" />
+              <div className="alert-body">
+                <div className="alert-line">
+                  <span className={`sev-tag sev-${sev}`}>{sev}</span>
+                  {state !== 'firing' ? <span className={`state-tag state-${state}`}>{state}</span> : null}
+                  <span className="alert-msg">{a.data?.message === undefined ? a.topic : String(a.data.message)}</span>
+                </div>
+                <div className="meta">
+                  <span>{a.topic}</span>
+                  <span title={new Date(a.ts).toLocaleString()}>
+                    {timeOf(a.ts)} · {formatAgo(now - a.ts)}
+                  </span>
+                </div>
+              </div>
+            </li>
+          );
+        })}
+      </ul>
+      {list.current.length === 0 ? <WidgetNote loading={loading} error={error} empty="No alerts" /> : error ? <WidgetNote loading={false} error={error} /> : null}
+    </div>
+  );
+}
+
+function showNotification(a: Envelope<AlertData>) {
+  if (!canNotify() || Notification.permission !== 'granted') return;
+  const sev = String(a.data?.severity ?? 'info');
+  const state = String(a.data?.state ?? 'firing');
+  try {
+    new Notification(`${state === 'resolved' ? 'Resolved' : sev.toUpperCase()}: ${a.topic}`, {
+      body: a.data?.message === undefined ? '' : String(a.data.message),
+      tag: a.topic,
+    });
+  } catch {
+    /* some browsers only allow notifications from a service worker */
+  }
+}

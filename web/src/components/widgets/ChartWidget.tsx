@@ -1,0 +1,219 @@
+import { useEffect, useRef, useState } from 'react';
+import uPlot from 'uplot';
+import { api } from '../../api/api';
+import { formatOptions, optDuration, optNum, optStr, optStrings, type Widget } from '../../lib/dashboard';
+import { formatAxis, formatValue } from '../../lib/format';
+import { seriesLabels } from '../../lib/pattern';
+import { samples } from '../../lib/values';
+import { SeriesWindow, type Agg } from '../../lib/window';
+import { useSize, useWidgetFeed } from '../hooks';
+import { useTheme } from '../theme';
+import { WidgetNote } from './common';
+import { loadHistory } from './load';
+
+const PALETTE = {
+  light: ['#2563eb', '#16a34a', '#d97706', '#9333ea', '#dc2626', '#0891b2', '#db2777', '#65a30d'],
+  dark: ['#60a5fa', '#4ade80', '#fbbf24', '#c084fc', '#f87171', '#22d3ee', '#f472b6', '#a3e635'],
+};
+
+function alpha(hex: string, a: number): string {
+  const n = parseInt(hex.slice(1), 16);
+  return `rgba(${(n >> 16) & 255},${(n >> 8) & 255},${n & 255},${a})`;
+}
+
+/**
+ * A time-series chart over a sliding window, drawn with uPlot: one series
+ * per matching topic, or per options.fields of object data. Backfilled from
+ * history, then appended live; redraws at most once per animation frame.
+ */
+export function ChartWidget({ widget }: { widget: Widget }) {
+  const o = widget.options;
+  const windowMs = optDuration(o, 'window', 5 * 60_000);
+  const stepMs = optDuration(o, 'step', 0);
+  const agg = (optStr(o, 'agg') ?? (stepMs ? 'avg' : 'last')) as Agg;
+  const fields = optStrings(o, 'fields');
+  const kind = optStr(o, 'kind') ?? 'line';
+  const fmt = formatOptions(o);
+  const yMin = optNum(o, 'min');
+  const yMax = optNum(o, 'max');
+  const count = agg === 'count';
+
+  const win = useRef<SeriesWindow>(null as unknown as SeriesWindow);
+  if (!win.current) win.current = new SeriesWindow(windowMs, stepMs, agg);
+  const stepSince = useRef(0); // live messages older than this are already in server buckets
+  const [keys, setKeys] = useState('');
+  const [rows, setRows] = useState(0);
+  const plot = useRef<uPlot | null>(null);
+  const frame = useRef(0);
+  const { theme } = useTheme();
+  const [boxRef, size] = useSize<HTMLDivElement>();
+
+  const draw = () => {
+    if (frame.current) return;
+    frame.current = requestAnimationFrame(() => {
+      frame.current = 0;
+      const now = Date.now();
+      const w = win.current;
+      w.trim(now);
+      const p = plot.current;
+      if (!p) return;
+      const data = w.data();
+      p.batch(() => {
+        p.setData(data as uPlot.AlignedData, false);
+        p.setScale('x', { min: (now - windowMs) / 1000, max: (stepMs ? Math.ceil(now / stepMs) * stepMs : now) / 1000 });
+      });
+      // Not hovering: the legend shows each series' newest value.
+      if (p.cursor.left == null || p.cursor.left < 0) {
+        const idxs = data.map((col, i) => {
+          if (i === 0) return col.length - 1;
+          for (let r = col.length - 1; r >= 0; r--) if (col[r] != null) return r;
+          return null;
+        });
+        p.setLegend({ idx: data[0].length - 1, idxs }, false);
+      }
+    });
+  };
+
+  const syncKeys = () => {
+    const k = win.current.keys.join('\n');
+    setKeys((old) => (old === k ? old : k));
+    setRows(win.current.rows);
+    draw();
+  };
+
+  const { loading, error } = useWidgetFeed(widget.topics, {
+    load: async () => {
+      const from = Date.now() - windowMs;
+      if (stepMs && !count && windowMs >= 30 * 60_000) {
+        // Long windows: let the server aggregate (GET /history?step=).
+        stepSince.current = Date.now();
+        const step = String(o?.step);
+        const fs = fields.length ? fields : [undefined];
+        for (const p of widget.topics) {
+          for (const f of fs) {
+            const r = await api.historyStep(p, { from, step, field: f });
+            for (const s of r?.series ?? []) for (const b of s.buckets) win.current.setBucket(b.t, f ? `${s.topic}|${f}` : s.topic, b);
+          }
+        }
+        return [];
+      }
+      stepSince.current = 0;
+      return loadHistory(widget.topics, { from, limit: 10_000 });
+    },
+    apply: (msgs) => {
+      for (const m of msgs) {
+        if (m.ts < stepSince.current) continue;
+        for (const s of samples(m.topic, m.data, fields, count)) win.current.add(m.ts, s.key, s.value);
+      }
+      syncKeys();
+    },
+    clear: () => {
+      win.current.clear();
+      syncKeys();
+    },
+  });
+
+  // (Re)build the plot when the series, the theme or the kind change.
+  useEffect(() => {
+    const el = boxRef.current;
+    if (!el || size.width === 0) return;
+    const keyList = keys ? keys.split('\n') : [];
+    const colors = PALETTE[theme];
+    const css = getComputedStyle(document.documentElement);
+    const muted = css.getPropertyValue('--muted').trim() || '#6b7280';
+    const grid = css.getPropertyValue('--grid').trim() || 'rgba(0,0,0,.06)';
+    const labels = seriesLabels(keyList);
+    const bars = kind === 'bar' ? uPlot.paths.bars!({ size: [0.75, 48], align: stepMs ? 1 : 0 }) : undefined;
+    const opts: uPlot.Options = {
+      width: size.width,
+      height: Math.max(60, size.height - 30),
+      cursor: { drag: { x: false, y: false }, points: { size: 7 } },
+      legend: { show: true, live: true },
+      scales: {
+        x: { time: true },
+        y: {
+          range: (_u, lo, hi) => {
+            if (lo === null || hi === null || !isFinite(lo) || !isFinite(hi)) return [yMin ?? 0, yMax ?? 1];
+            const [a, b] = uPlot.rangeNum(lo, hi, 0.1, true) as [number, number];
+            const low = yMin ?? a;
+            const high = yMax ?? b;
+            return [low, high > low ? high : low + 1];
+          },
+        },
+      },
+      axes: [
+        { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { show: false }, font: '11px var(--font)', space: 70 },
+        {
+          stroke: muted,
+          grid: { stroke: grid, width: 1 },
+          ticks: { show: false },
+          font: '11px var(--font)',
+          values: (_u, splits) => splits.map((v) => formatAxis(v, fmt)),
+          size: (_u, values) => (values ? Math.max(...values.map((v) => String(v).length)) * 6.5 + 16 : 40),
+        },
+      ],
+      series: [
+        { value: (_u, v) => (v == null ? '—' : new Date(v * 1000).toLocaleTimeString()) },
+        ...keyList.map((_k, i) => {
+          const c = colors[i % colors.length];
+          return {
+            label: labels[i],
+            stroke: c,
+            width: kind === 'bar' ? 0 : 1.75,
+            fill: kind === 'area' ? alpha(c, 0.14) : kind === 'bar' ? alpha(c, 0.75) : undefined,
+            paths: bars,
+            points: { show: false },
+            spanGaps: kind !== 'bar',
+            value: (_u: uPlot, v: number | null) => (v == null ? '—' : formatValue(v, fmt)),
+          } as uPlot.Series;
+        }),
+      ],
+    };
+    const p = new uPlot(opts, win.current.data() as uPlot.AlignedData, el);
+    plot.current = p;
+    draw();
+    return () => {
+      p.destroy();
+      plot.current = null;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [keys, theme, kind, size.width > 0]);
+
+  // Follow the card's size without rebuilding: the canvas takes what the
+  // legend (one or more lines, depending on the series) leaves.
+  useEffect(() => {
+    const p = plot.current;
+    if (!p || size.width === 0) return;
+    const fit = () => {
+      const legend = p.root.querySelector('.u-legend') as HTMLElement | null;
+      const lh = legend ? legend.getBoundingClientRect().height : 0;
+      const h = Math.max(60, size.height - (lh > 0 && lh < size.height / 2 ? lh : 24) - 4);
+      if (p.width !== size.width || p.height !== h) p.setSize({ width: size.width, height: h });
+    };
+    fit();
+    const f = requestAnimationFrame(fit);
+    return () => cancelAnimationFrame(f);
+  }, [size, keys]);
+
+  // Slide the window every second even when no data arrives.
+  useEffect(() => {
+    const t = setInterval(draw, 1000);
+    return () => {
+      clearInterval(t);
+      if (frame.current) cancelAnimationFrame(frame.current);
+      frame.current = 0;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  return (
+    <div className="chart">
+      <div className="chart-box" ref={boxRef} />
+      {rows === 0 || error ? (
+        <div className="chart-overlay">
+          <WidgetNote loading={loading} error={error} empty={rows === 0 && `No data in the last ${o?.window ?? '5m'}`} />
+        </div>
+      ) : null}
+    </div>
+  );
+}

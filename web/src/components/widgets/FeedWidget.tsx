@@ -1,0 +1,70 @@
+import { useRef } from 'react';
+import { formatOptions, optNum, optStrings, type Widget } from '../../lib/dashboard';
+import { formatAgo } from '../../lib/duration';
+import type { Envelope } from '../../lib/envelope';
+import { formatAny } from '../../lib/format';
+import { getPath } from '../../lib/values';
+import { useFrameRender, useTick, useWidgetFeed } from '../hooks';
+import { timeOf, WidgetNote } from './common';
+import { loadHistory } from './load';
+
+/** Recent event messages (and options.types), newest first. */
+export function FeedWidget({ widget }: { widget: Widget }) {
+  const o = widget.options;
+  const limit = optNum(o, 'limit') ?? 50;
+  const fields = optStrings(o, 'fields');
+  const types = new Set(['event', ...optStrings(o, 'types')]);
+  const list = useRef<Envelope[]>([]);
+  const render = useFrameRender();
+  const now = useTick(5000);
+  const multi = widget.topics.length > 1 || widget.topics.some((t) => t.includes('*') || t.includes('>'));
+
+  const { loading, error } = useWidgetFeed(widget.topics, {
+    load: () => loadHistory(widget.topics, { limit }),
+    apply: (msgs) => {
+      for (const m of msgs) if (types.has(m.type)) list.current.push(m);
+      list.current.sort((a, b) => b.ts - a.ts);
+      if (list.current.length > limit) list.current.length = limit;
+      render();
+    },
+    clear: () => {
+      list.current = [];
+      render();
+    },
+  });
+
+  return (
+    <div className="feed">
+      <ul className="list">
+        {list.current.map((m) => {
+          const data = (m.data && typeof m.data === 'object' ? m.data : { value: m.data }) as Record<string, unknown>;
+          const keys = fields.length ? fields : Object.keys(data).slice(0, 4);
+          return (
+            <li key={m.id} className="feed-item">
+              <div className="feed-fields">
+                {keys.map((k, i) => {
+                  const v = getPath(data, k);
+                  const fo = formatOptions(o, k);
+                  if (fo.format === 'currency' && typeof data.currency === 'string') fo.currency = data.currency;
+                  return (
+                    <span key={k} className={i === 0 ? 'feed-primary' : 'feed-field'}>
+                      {i === 0 ? null : <span className="feed-key">{k}</span>}
+                      {formatAny(v, fo)}
+                    </span>
+                  );
+                })}
+              </div>
+              <div className="meta">
+                {multi ? <span>{m.topic}</span> : <span />}
+                <span title={new Date(m.ts).toLocaleString()}>
+                  {timeOf(m.ts)} · {formatAgo(now - m.ts)}
+                </span>
+              </div>
+            </li>
+          );
+        })}
+      </ul>
+      {list.current.length === 0 ? <WidgetNote loading={loading} error={error} empty="No events yet" /> : error ? <WidgetNote loading={false} error={error} /> : null}
+    </div>
+  );
+}

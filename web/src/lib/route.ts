@@ -1,0 +1,30 @@
+// The app's routes, read from the path the server served index.html for.
+
+export type Route =
+  | { page: 'index' }
+  | { page: 'dashboard'; name: string }
+  | { page: 'embed'; name: string; widget?: string }
+  | { page: 'notfound'; path: string };
+
+export function parseRoute(pathname: string): Route {
+  const parts = pathname.replace(/\/+$/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts.length === 0 || (parts.length === 1 && parts[0] === 'index.html')) return { page: 'index' };
+  if (parts[0] === 'd' && parts.length === 2) return { page: 'dashboard', name: parts[1] };
+  if (parts[0] === 'embed' && parts.length === 2) return { page: 'embed', name: parts[1] };
+  if (parts[0] === 'embed' && parts.length === 3) return { page: 'embed', name: parts[1], widget: parts[2] };
+  return { page: 'notfound', path: pathname };
+}
+
+export function dashboardPath(name: string): string {
+  return `/d/${encodeURIComponent(name)}`;
+}
+
+export function embedPath(name: string, widget?: string): string {
+  return `/embed/${encodeURIComponent(name)}` + (widget ? `/${encodeURIComponent(widget)}` : '');
+}
+
+/** Navigates inside the app without a page load. */
+export function navigate(to: string): void {
+  history.pushState(null, '', to);
+  dispatchEvent(new PopStateEvent('popstate'));
+}

@@ -1,0 +1,140 @@
+import { useEffect, useState } from 'react';
+import { api, ApiError, streamURL } from '../api/api';
+import { Header } from '../components/Header';
+import { StreamContext, useSize } from '../components/hooks';
+import { Link } from '../components/Link';
+import { WidgetCard } from '../components/WidgetCard';
+import { ConnectionBadge } from '../components/ConnectionBadge';
+import { columnsFor, dashboardPatterns, dashboardTypes, span, type Dashboard } from '../lib/dashboard';
+import { StreamClient } from '../lib/stream';
+
+export function DashboardPage({ name, embed = false, widgetId }: { name: string; embed?: boolean; widgetId?: string }) {
+  const [dash, setDash] = useState<Dashboard | null>(null);
+  const [err, setErr] = useState<ApiError | null>(null);
+  const [stream, setStream] = useState<StreamClient | null>(null);
+  const [gridRef, size] = useSize<HTMLDivElement>();
+
+  useEffect(() => {
+    let alive = true;
+    api.dashboard(name).then(
+      (d) => alive && setDash({ ...d, widgets: d.widgets ?? [] }),
+      (e) => alive && setErr(e instanceof ApiError ? e : new ApiError(0, String(e))),
+    );
+    return () => {
+      alive = false;
+    };
+  }, [name]);
+
+  useEffect(() => {
+    if (dash) document.title = `${dash.title || dash.name} · livedash`;
+  }, [dash]);
+
+  const widgets = dash ? (widgetId ? dash.widgets.filter((w) => w.id === widgetId) : dash.widgets) : [];
+  const patternKey = dashboardPatterns(widgets).join('\n');
+  const typeKey = dashboardTypes(widgets).join('\n');
+
+  useEffect(() => {
+    if (!dash) return;
+    const patterns = patternKey ? patternKey.split('\n') : [];
+    const s = new StreamClient({
+      patterns,
+      types: typeKey ? typeKey.split('\n') : [],
+      url: streamURL,
+      // The browser gave up: ask the API once, so a 401 shows the sign-in panel.
+      onGiveUp: () => {
+        if (patterns[0]) api.topics(patterns[0]).catch(() => {});
+      },
+    });
+    setStream(s);
+    s.start();
+    return () => {
+      s.close();
+      setStream(null);
+    };
+  }, [dash, patternKey, typeKey]);
+
+  if (err) {
+    if (err.status === 401) return null; // the sign-in panel takes over
+    return (
+      <Shell embed={embed} title={name}>
+        <div className="panel center-panel">
+          <h2>{err.status === 404 ? `No dashboard named “${name}”` : 'This dashboard could not be loaded'}</h2>
+          <p className="muted">{err.status === 404 ? 'It may have been renamed or deleted.' : err.message}</p>
+          {!embed ? <Link to="/">All dashboards</Link> : null}
+        </div>
+      </Shell>
+    );
+  }
+  if (!dash) {
+    return (
+      <Shell embed={embed} title={name}>
+        <div className="loading-page">Loading dashboard…</div>
+      </Shell>
+    );
+  }
+  if (widgetId && widgets.length === 0) {
+    return (
+      <Shell embed={embed} title={dash.title}>
+        <div className="panel center-panel">
+          <h2>No widget “{widgetId}” in {dash.title}</h2>
+          <p className="muted">Widget ids: {dash.widgets.map((w) => w.id).join(', ') || 'none'}.</p>
+        </div>
+      </Shell>
+    );
+  }
+
+  if (embed && widgetId) {
+    return (
+      <StreamContext.Provider value={stream}>
+        <main className="embed-single">{stream ? <WidgetCard widget={widgets[0]} badge={<ConnectionBadge stream={stream} compact />} /> : null}</main>
+      </StreamContext.Provider>
+    );
+  }
+
+  const cols = columnsFor(size.width || window.innerWidth, dash.columns);
+  return (
+    <StreamContext.Provider value={stream}>
+      <Shell embed={embed} title={dash.title || dash.name} stream={stream}>
+        {widgets.length === 0 ? (
+          <div className="panel center-panel">
+            <h2>This dashboard has no widgets yet</h2>
+            <p className="muted">Add widgets to its YAML file; see docs/dashboards.md.</p>
+          </div>
+        ) : null}
+        <div ref={gridRef} className="grid" style={{ gridTemplateColumns: `repeat(${cols}, minmax(0, 1fr))` }}>
+          {stream
+            ? widgets.map((w) => {
+                const s = span(w, cols);
+                return (
+                  <div key={w.id} className="cell" style={{ gridColumn: `span ${s.col}`, gridRow: `span ${s.row}` }}>
+                    <WidgetCard widget={w} />
+                  </div>
+                );
+              })
+            : null}
+        </div>
+      </Shell>
+    </StreamContext.Provider>
+  );
+}
+
+function Shell({ embed, title, stream, children }: { embed: boolean; title: string; stream?: StreamClient | null; children: React.ReactNode }) {
+  if (embed) {
+    return (
+      <main className="page embed">
+        {stream ? (
+          <div className="embed-badge">
+            <ConnectionBadge stream={stream} compact />
+          </div>
+        ) : null}
+        {children}
+      </main>
+    );
+  }
+  return (
+    <>
+      <Header title={title} stream={stream === undefined ? undefined : stream} />
+      <main className="page">{children}</main>
+    </>
+  );
+}
