@@ -11,6 +11,7 @@ const (
 	EUNAUTHORIZED = "unauthorized" // no, invalid or expired token: 401
 	EFORBIDDEN    = "forbidden"    // token lacks the right: 403
 	ENOTFOUND     = "not_found"    // 404
+	ECONFLICT     = "conflict"     // 409
 	ETOOLARGE     = "too_large"    // 413
 	ERATELIMITED  = "rate_limited" // 429
 	EUNAVAILABLE  = "unavailable"  // store or broker unreachable, shutting down: 503

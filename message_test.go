@@ -72,7 +72,7 @@ func TestDecodePublishBadInput(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, body, code string
-		index          int
+		index            int
 	}{
 		{"empty body", ``, EINVALID, -1},
 		{"not JSON", `{"topic":`, EINVALID, -1},

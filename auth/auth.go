@@ -148,11 +148,15 @@ func reason(err error) string {
 	return "rejected"
 }
 
-// FromRequest returns the token a request carries: Authorization Bearer,
+// FromRequest returns the token a request carries: Authorization Bearer
+// (or Token, as InfluxDB clients send it),
 // then ?token=, then the livedash_token cookie; "" when none.
 func FromRequest(r *http.Request) string {
 	if h := r.Header.Get("Authorization"); h != "" {
 		if t, ok := strings.CutPrefix(h, "Bearer "); ok {
+			return strings.TrimSpace(t)
+		}
+		if t, ok := strings.CutPrefix(h, "Token "); ok { // InfluxDB v2 clients (Telegraf)
 			return strings.TrimSpace(t)
 		}
 		return strings.TrimSpace(h) // a malformed header still counts as a (bad) token

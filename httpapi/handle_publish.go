@@ -7,6 +7,7 @@ import (
 
 	"github.com/livedash/livedash"
 	"github.com/livedash/livedash/auth"
+	"github.com/livedash/livedash/lineproto"
 )
 
 type publishResponse struct {
@@ -59,6 +60,43 @@ func (s *Server) handlePublishTopic() http.Handler {
 			return
 		}
 		s.publish(w, r, a, []livedash.Message{m})
+	})
+}
+
+// handleWrite stores InfluxDB line protocol (one point message per line;
+// see docs/ingest.md), all or nothing, and answers 204 as InfluxDB does.
+func (s *Server) handleWrite() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, err := s.access(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		body, err := s.readBody(w, r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		msgs, err := lineproto.Parse(body, r.URL.Query().Get("precision"), s.now())
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if len(msgs) == 0 {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		for i, m := range msgs {
+			if err := a.CheckPublish(m.Topic); err != nil {
+				s.writeError(w, r, livedash.WithIndex(err, i))
+				return
+			}
+		}
+		if _, err := s.store.Append(r.Context(), msgs); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
 	})
 }
 

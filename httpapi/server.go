@@ -18,6 +18,7 @@ import (
 	"github.com/livedash/livedash"
 	"github.com/livedash/livedash/auth"
 	"github.com/livedash/livedash/config"
+	"github.com/livedash/livedash/dashboard"
 	"github.com/livedash/livedash/hub"
 	"github.com/livedash/livedash/pubsub"
 )
@@ -42,6 +43,11 @@ type Options struct {
 	Now    func() time.Time
 	// UI serves the web app (/, /d/{name}, /embed/…); nil serves 404.
 	UI http.Handler
+	// Dashboards stores dashboards written through the API; FileDashboards
+	// are those defined in files (or the shipped defaults). A stored
+	// dashboard overrides a file one of the same name.
+	Dashboards     DashboardStore
+	FileDashboards []dashboard.Dashboard
 }
 
 // Server is the HTTP handler of livedash.
@@ -54,6 +60,8 @@ type Server struct {
 	now     func() time.Time
 	ui      http.Handler
 	handler http.Handler
+	boards  DashboardStore
+	files   map[string]dashboard.Dashboard
 
 	// streams is cancelled by CloseStreams to end every open stream.
 	streams     context.Context
@@ -73,6 +81,11 @@ func New(opts Options) *Server {
 		opts.UI = http.NotFoundHandler()
 	}
 	s := &Server{store: opts.Store, hub: opts.Hub, signer: opts.Signer, cfg: opts.Config, log: opts.Logger, now: opts.Now, ui: opts.UI}
+	s.boards = opts.Dashboards
+	s.files = map[string]dashboard.Dashboard{}
+	for _, d := range opts.FileDashboards {
+		s.files[d.Name] = d
+	}
 	s.streams, s.stopStreams = context.WithCancel(context.Background())
 	s.handler = s.routes()
 	return s
@@ -120,6 +133,8 @@ func statusOf(code string) int {
 		return http.StatusForbidden
 	case livedash.ENOTFOUND:
 		return http.StatusNotFound
+	case livedash.ECONFLICT:
+		return http.StatusConflict
 	case livedash.ETOOLARGE:
 		return http.StatusRequestEntityTooLarge
 	case livedash.ERATELIMITED:

@@ -3,15 +3,23 @@ package main
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/livedash/livedash/hub"
+	"github.com/livedash/livedash/producer"
 )
 
-// startProducers starts the built-in producers the options ask for.
+// startProducers starts the built-in producers the options ask for: host
+// metrics (unless off) and the demo shop (with --demo). They publish
+// through the store like any client.
 func startProducers(start func(string, func(context.Context) error), o serveOptions, p storePublisher, h *hub.Hub, log *slog.Logger) {
-	_ = p
-	_ = h
+	if o.hostMetrics != "off" {
+		interval, _ := time.ParseDuration(o.hostMetrics) // validated by runServe
+		hm := &producer.HostMetrics{Publisher: p, Interval: interval, Connections: h.Subscribers, Logger: log.With("producer", "host-metrics")}
+		start("host-metrics", hm.Run)
+	}
 	if o.demo {
-		log.Warn("--demo: the demo producer is not built in yet")
+		demo := &producer.Demo{Publisher: p, Logger: log.With("producer", "demo")}
+		start("demo", demo.Run)
 	}
 }

@@ -18,9 +18,11 @@ import (
 	"github.com/livedash/livedash"
 	"github.com/livedash/livedash/auth"
 	"github.com/livedash/livedash/config"
+	"github.com/livedash/livedash/dashboard"
 	"github.com/livedash/livedash/httpapi"
 	"github.com/livedash/livedash/hub"
 	"github.com/livedash/livedash/sqlite"
+	"github.com/livedash/livedash/web"
 )
 
 // serveOptions are the serve command's flags.
@@ -94,7 +96,14 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 	}
 	defer store.Close()
 
-	api := httpapi.New(httpapi.Options{Store: store, Hub: h, Signer: signer, Config: cfg, Logger: log})
+	boards, err := fileDashboards(cfg.DashboardsDir)
+	if err != nil {
+		return err
+	}
+	api := httpapi.New(httpapi.Options{
+		Store: store, Hub: h, Signer: signer, Config: cfg, Logger: log,
+		UI: web.Handler(), Dashboards: store, FileDashboards: boards,
+	})
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -154,6 +163,20 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// fileDashboards returns the shipped default dashboards with those of dir
+// (when set) over them.
+func fileDashboards(dir string) ([]dashboard.Dashboard, error) {
+	boards := dashboard.Defaults()
+	if dir == "" {
+		return boards, nil
+	}
+	fromDir, err := dashboard.LoadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("dashboards_dir: %w", err)
+	}
+	return append(boards, fromDir...), nil // later names override earlier ones
 }
 
 // storePublisher lets in-process producers publish through the store, the

@@ -1,0 +1,46 @@
+# livedash — build, run and test. `make run` and `make test` are all a new
+# user needs; see README.md.
+GO      ?= go
+BIN     := bin/livedash
+ARGS    ?= --demo
+WEB_SRC := $(shell find web/src web/index.html web/vite.config.ts web/package.json -type f 2>/dev/null)
+
+.PHONY: all build run test test-go test-web test-e2e bench web clean
+
+all: build
+
+## build: the web app, then the server binary with the app embedded
+build: web
+	$(GO) build -o $(BIN) ./cmd/livedash
+
+## run: build and serve on http://localhost:8080 with demo data (ARGS= to drop --demo)
+run: build
+	./$(BIN) serve $(ARGS)
+
+web: web/dist/index.html
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
+	cd web && npm run build
+
+## test: vet, Go tests with the race detector, web unit tests, browser end-to-end tests
+test: test-go test-web test-e2e
+
+test-go: web
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+test-web: web/node_modules/.package-lock.json
+	cd web && npm test
+
+test-e2e: build
+	@if [ -d web/e2e ]; then cd web && LIVEDASH_BIN=$(CURDIR)/$(BIN) npm run e2e; else echo "no browser tests yet"; fi
+
+## bench: Go benchmarks of the hot paths (not part of make test)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./hub/ ./sqlite/ ./httpapi/
+
+clean:
+	rm -rf bin web/dist/assets web/dist/index.html
