@@ -100,6 +100,9 @@ func (s *Server) handleStream() http.Handler {
 		if sse.flush() != nil {
 			return
 		}
+		// A client cut off as slow may be stuck in a write: end it now.
+		stop := context.AfterFunc(doneContext(ctx, sess.Done()), func() { sse.rc.SetWriteDeadline(time.Now()) })
+		defer stop()
 		s.serveLive(ctx, sess, a, sse, func() error {
 			sse.raw([]byte(": ping\n\n"))
 			return sse.flush()
@@ -153,6 +156,19 @@ func (s *Server) serveLive(ctx context.Context, sess *pubsub.Session, a auth.Acc
 			return
 		}
 	}
+}
+
+// doneContext returns a context cancelled when done closes (or parent ends).
+func doneContext(parent context.Context, done <-chan struct{}) context.Context {
+	ctx, cancel := context.WithCancel(parent)
+	go func() {
+		defer cancel()
+		select {
+		case <-done:
+		case <-ctx.Done():
+		}
+	}()
+	return ctx
 }
 
 func (s *Server) logStreamEnd(transport string, err error) {

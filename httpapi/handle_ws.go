@@ -114,6 +114,7 @@ func (s *Server) handleWebSocket() http.Handler {
 		c := &wsConn{s: s, conn: conn, ctx: ctx, access: a, sess: pubsub.NewSession(s.hub, s.store, true)}
 		defer c.sess.Close()
 		code, reason := c.loop(in)
+		c.sess.Close() // free the subscription before the close handshake
 		conn.Close(code, reason)
 	})
 }

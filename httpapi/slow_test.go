@@ -1,0 +1,95 @@
+package httpapi_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/livedash/livedash/client"
+)
+
+// TestSlowConsumerIsCutOff: one client opens a stream and never reads
+// while 20,000 messages of 2 KiB are published. The fast subscriber gets
+// every message, the slow one is cut off, and the server's heap stays far
+// below what holding the slow client's backlog would take (~120 MB).
+func TestSlowConsumerIsCutOff(t *testing.T) {
+	e := newEnv(t, withMaxPending(256<<10))
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /api/v1/stream?topic=load.a&backlog=0&token=%s HTTP/1.1\r\nHost: x\r\n\r\n", e.admin)
+	waitFor(t, func() bool { return e.hub.Subscribers() == 1 }, "the slow subscriber")
+
+	const total = 20_000
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	got := make(chan int, 1)
+	backlog := 0
+	go func() {
+		n := 0
+		e.client(e.admin).Stream(ctx, client.StreamOptions{Patterns: []string{"load.a"}, Backlog: &backlog}, func(ev client.Event) error {
+			n++
+			if n == total {
+				return errDone
+			}
+			return nil
+		})
+		got <- n
+	}()
+	waitFor(t, func() bool { return e.hub.Subscribers() == 2 }, "the fast subscriber")
+
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	pad := strings.Repeat("p", 2048)
+	for sent := 0; sent < total; sent += 250 {
+		msgs := make([]client.Message, 250)
+		for i := range msgs {
+			msgs[i] = client.Message{Topic: "load.a", Type: "event", Data: map[string]any{"i": sent + i, "pad": pad}}
+		}
+		if _, err := e.client(e.admin).Publish(ctx, msgs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 48<<20 {
+		t.Fatalf("heap grew by %d MiB while a client did not read", grew>>20)
+	}
+	if n := <-got; n != total {
+		t.Fatalf("fast subscriber got %d of %d", n, total)
+	}
+	// The slow one was cut off and removed.
+	waitFor(t, func() bool { return e.hub.Subscribers() == 0 }, "the slow subscriber to be cut off")
+}
+
+// TestStreamEndsAtTokenExpiry: an open stream closes when its token expires.
+func TestStreamEndsAtTokenExpiry(t *testing.T) {
+	e := newEnv(t)
+	c := claims("short")
+	c.Channels = grants("exp.>", "sub")
+	tok := e.token(c, 1500*time.Millisecond)
+	s := e.openSSE("topic=exp.a&token=" + tok)
+	start := time.Now()
+	ended := make(chan struct{})
+	go func() {
+		for s.sc.Scan() {
+		}
+		close(ended)
+	}()
+	select {
+	case <-ended:
+		if time.Since(start) < 200*time.Millisecond {
+			t.Fatal("stream ended long before the token expired")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("stream still open after its token expired")
+	}
+}
