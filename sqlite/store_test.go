@@ -286,3 +286,27 @@ func BenchmarkAppend(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
+
+// BenchmarkAppendBatch measures durable appends of 100-message batches
+// from 4 concurrent publishers.
+func BenchmarkAppendBatch(b *testing.B) {
+	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "l.db"), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	batch := make([]livedash.Message, 100)
+	for i := range batch {
+		batch[i] = msg(fmt.Sprintf("bench.t%d", i%10), 1, `{"v":42.5,"host":"a"}`)
+	}
+	b.SetParallelism(4)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.Append(context.Background(), batch); err != nil {
+				b.Error(err)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "msgs/s")
+}

@@ -24,7 +24,6 @@ CREATE TABLE messages (
 );
 CREATE INDEX messages_topic_seq ON messages(topic_id, seq);
 CREATE INDEX messages_topic_ts ON messages(topic_id, ts);
-CREATE INDEX messages_ts ON messages(ts);
 
 CREATE TABLE dashboards (
 	name    TEXT PRIMARY KEY,
