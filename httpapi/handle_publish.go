@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/livedash/livedash"
 	"github.com/livedash/livedash/auth"
@@ -86,11 +87,8 @@ func (s *Server) handleWrite() http.Handler {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		for i, m := range msgs {
-			if err := a.CheckPublish(m.Topic); err != nil {
-				s.writeError(w, r, livedash.WithIndex(err, i))
-				return
-			}
+		if !s.checkPublish(w, r, a, msgs) {
+			return
 		}
 		if _, err := s.store.Append(r.Context(), msgs); err != nil {
 			s.writeError(w, r, err)
@@ -112,11 +110,8 @@ func tsParam(v string) []byte {
 }
 
 func (s *Server) publish(w http.ResponseWriter, r *http.Request, a auth.Access, msgs []livedash.Message) {
-	for i, m := range msgs {
-		if err := a.CheckPublish(m.Topic); err != nil {
-			s.writeError(w, r, livedash.WithIndex(err, i))
-			return
-		}
+	if !s.checkPublish(w, r, a, msgs) {
+		return
 	}
 	frames, err := s.store.Append(r.Context(), msgs)
 	if err != nil {
@@ -128,6 +123,42 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request, a auth.Access, 
 		ids[i] = f.ID.String()
 	}
 	writeJSON(w, http.StatusOK, publishResponse{IDs: ids})
+}
+
+// checkPublish answers the request with an error and returns false unless
+// the caller may publish every message now (rights, then rate).
+func (s *Server) checkPublish(w http.ResponseWriter, r *http.Request, a auth.Access, msgs []livedash.Message) bool {
+	if err := s.mayPublish(a, msgs); err != nil {
+		if wait, ok := err.(rateLimited); ok {
+			w.Header().Set("Retry-After", retryAfter(wait.wait))
+			err = wait.err
+		}
+		s.writeError(w, r, err)
+		return false
+	}
+	return true
+}
+
+// rateLimited carries how long to wait with a rate-limit error.
+type rateLimited struct {
+	err  error
+	wait time.Duration
+}
+
+func (e rateLimited) Error() string { return e.err.Error() }
+
+// mayPublish checks rights on every message, then takes them from the
+// caller's publish rate.
+func (s *Server) mayPublish(a auth.Access, msgs []livedash.Message) error {
+	for i, m := range msgs {
+		if err := a.CheckPublish(m.Topic); err != nil {
+			return livedash.WithIndex(err, i)
+		}
+	}
+	if wait, err := s.limits.allowPublish(a.Subject(), len(msgs), s.now()); err != nil {
+		return rateLimited{err: err, wait: wait}
+	}
+	return nil
 }
 
 // readBody reads the request body up to the request size limit.

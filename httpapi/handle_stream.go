@@ -78,6 +78,13 @@ func (s *Server) handleStream() http.Handler {
 			s.writeError(w, r, livedash.Errorf(livedash.EUNAVAILABLE, "server is shutting down"))
 			return
 		}
+		if err := s.limits.acquireConn(a.Subject()); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		defer s.limits.releaseConn(a.Subject())
+		s.events.StreamOpened("sse")
+		defer s.events.StreamClosed("sse")
 
 		h := w.Header()
 		h.Set("Content-Type", "text/event-stream; charset=utf-8")
@@ -141,7 +148,8 @@ func (s *Server) serveLive(ctx context.Context, sess *pubsub.Session, a auth.Acc
 			}
 		case <-sess.Done():
 			if errors.Is(sess.Err(), hub.ErrSlow) {
-				s.log.Info("slow consumer cut off", "sub", a.Subject())
+				s.log.Info("slow consumer cut off", "transport", "sse", "sub", a.Subject())
+				s.events.SlowConsumer("sse", a.Subject())
 			}
 			return
 		case <-heartbeat.C:

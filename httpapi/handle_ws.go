@@ -82,11 +82,18 @@ func (s *Server) handleWebSocket() http.Handler {
 			s.writeError(w, r, livedash.Errorf(livedash.EUNAVAILABLE, "server is shutting down"))
 			return
 		}
+		if err := s.limits.acquireConn(a.Subject()); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		defer s.limits.releaseConn(a.Subject())
 		conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.wsOrigins()})
 		if err != nil {
 			return // Accept has answered the client
 		}
 		defer conn.CloseNow()
+		s.events.StreamOpened("ws")
+		defer s.events.StreamClosed("ws")
 		limit := int64(s.cfg.Limits.RequestBytes)
 		if limit <= 0 {
 			limit = 1 << 20
@@ -173,6 +180,7 @@ func (c *wsConn) loop(in <-chan wsIncoming) (websocket.StatusCode, string) {
 		case <-c.sess.Done():
 			if errors.Is(c.sess.Err(), hub.ErrSlow) {
 				s.log.Info("slow consumer cut off", "transport", "ws", "sub", c.access.Subject())
+				s.events.SlowConsumer("ws", c.access.Subject())
 				return closeSlowConsumer, "slow consumer: reconnect and resume with since"
 			}
 			return websocket.StatusNormalClosure, ""
@@ -260,10 +268,11 @@ func (c *wsConn) publish(op wsOp) error {
 	if err != nil {
 		return c.replyErr(op.Ref, err)
 	}
-	for i, m := range msgs {
-		if err := c.access.CheckPublish(m.Topic); err != nil {
-			return c.replyErr(op.Ref, livedash.WithIndex(err, i))
+	if err := c.s.mayPublish(c.access, msgs); err != nil {
+		if rl, ok := err.(rateLimited); ok {
+			err = rl.err
 		}
+		return c.replyErr(op.Ref, err)
 	}
 	frames, err := c.s.store.Append(c.ctx, msgs)
 	if err != nil {

@@ -48,7 +48,26 @@ type Options struct {
 	// dashboard overrides a file one of the same name.
 	Dashboards     DashboardStore
 	FileDashboards []dashboard.Dashboard
+	// Events is told of connections, refusals and slow consumers; nil
+	// ignores them.
+	Events Events
 }
+
+// Events receives the server's own events (package sysevent reports them
+// on sys. topics). Methods must not block.
+type Events interface {
+	StreamOpened(transport string)
+	StreamClosed(transport string)
+	Refused(sub string, status int, msg string)
+	SlowConsumer(transport, sub string)
+}
+
+type noEvents struct{}
+
+func (noEvents) StreamOpened(string)         {}
+func (noEvents) StreamClosed(string)         {}
+func (noEvents) Refused(string, int, string) {}
+func (noEvents) SlowConsumer(string, string) {}
 
 // Server is the HTTP handler of livedash.
 type Server struct {
@@ -62,6 +81,8 @@ type Server struct {
 	handler http.Handler
 	boards  DashboardStore
 	files   map[string]dashboard.Dashboard
+	events  Events
+	limits  *limiter
 
 	// streams is cancelled by CloseStreams to end every open stream.
 	streams     context.Context
@@ -81,6 +102,11 @@ func New(opts Options) *Server {
 		opts.UI = http.NotFoundHandler()
 	}
 	s := &Server{store: opts.Store, hub: opts.Hub, signer: opts.Signer, cfg: opts.Config, log: opts.Logger, now: opts.Now, ui: opts.UI}
+	if opts.Events == nil {
+		opts.Events = noEvents{}
+	}
+	s.events = opts.Events
+	s.limits = newLimiter(opts.Config.Limits.PublishRate.PerSecond, opts.Config.Limits.ConnectionsPerToken)
 	s.boards = opts.Dashboards
 	s.files = map[string]dashboard.Dashboard{}
 	for _, d := range opts.FileDashboards {
@@ -120,6 +146,20 @@ func (s *Server) access(r *http.Request) (auth.Access, error) {
 	}
 	a.Claims = c
 	return a, nil
+}
+
+// subjectOf names the caller of a refused request for the sys events: the
+// token's subject when it verifies, "" otherwise. Never the token itself.
+func (s *Server) subjectOf(r *http.Request) string {
+	tok := auth.FromRequest(r)
+	if tok == "" {
+		return ""
+	}
+	c, err := s.signer.Verify(tok)
+	if err != nil {
+		return "(invalid token)"
+	}
+	return c.Subject
 }
 
 // statusOf maps an error code to its HTTP status, in one place.
@@ -168,7 +208,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if code == livedash.EUNAUTHORIZED {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="livedash"`)
 	}
-	writeJSON(w, statusOf(code), body)
+	status := statusOf(code)
+	if status >= 400 && status < 500 && status != http.StatusNotFound {
+		s.events.Refused(s.subjectOf(r), status, body.Error)
+	}
+	writeJSON(w, status, body)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

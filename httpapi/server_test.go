@@ -47,9 +47,10 @@ type env struct {
 
 // envConfig is what a test may change before the server starts.
 type envConfig struct {
-	cfg   config.Config
-	hub   hub.Options
-	store sqlite.Options
+	cfg    config.Config
+	hub    hub.Options
+	store  sqlite.Options
+	events func(*sqlite.Store) httpapi.Events
 }
 
 type envOption func(*envConfig)
@@ -89,7 +90,11 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	signer := auth.NewSigner([]byte(testSecret), nil)
-	api := httpapi.New(httpapi.Options{Store: store, Hub: h, Signer: signer, Config: cfg, Dashboards: store})
+	var events httpapi.Events
+	if ec.events != nil {
+		events = ec.events(store)
+	}
+	api := httpapi.New(httpapi.Options{Store: store, Hub: h, Signer: signer, Config: cfg, Dashboards: store, Events: events})
 	srv := httptest.NewServer(api)
 	e := &env{t: t, url: srv.URL, store: store, hub: h, api: api, signer: signer, srv: srv}
 	e.admin = e.token(auth.Claims{Admin: true}, time.Hour)

@@ -22,6 +22,7 @@ import (
 	"github.com/livedash/livedash/httpapi"
 	"github.com/livedash/livedash/hub"
 	"github.com/livedash/livedash/sqlite"
+	"github.com/livedash/livedash/sysevent"
 	"github.com/livedash/livedash/web"
 )
 
@@ -100,9 +101,11 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 	if err != nil {
 		return err
 	}
+	publisher := storePublisher{store}
+	events := sysevent.New(publisher, 5*time.Second, nil, log)
 	api := httpapi.New(httpapi.Options{
 		Store: store, Hub: h, Signer: signer, Config: cfg, Logger: log,
-		UI: web.Handler(), Dashboards: store, FileDashboards: boards,
+		UI: web.Handler(), Dashboards: store, FileDashboards: boards, Events: events,
 	})
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
@@ -137,8 +140,13 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 		store.RunRetention(ctx, time.Minute, func(err error) { log.Error("retention", "err", err) })
 		return nil
 	})
-	publisher := storePublisher{store}
+	start("sys-events", events.Run)
 	startProducers(start, o, publisher, h, log)
+	if err := startEngines(start, cfg, o.demo, store, h, publisher, log); err != nil {
+		stopBG()
+		wg.Wait()
+		return err
+	}
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
