@@ -90,10 +90,12 @@ func (s *Server) handleWrite() http.Handler {
 		if !s.checkPublish(w, r, a, msgs) {
 			return
 		}
+		start := time.Now()
 		if _, err := s.store.Append(r.Context(), msgs); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
+		s.events.Published(len(msgs), time.Since(start))
 		w.WriteHeader(http.StatusNoContent)
 	})
 }
@@ -110,6 +112,7 @@ func tsParam(v string) []byte {
 }
 
 func (s *Server) publish(w http.ResponseWriter, r *http.Request, a auth.Access, msgs []livedash.Message) {
+	start := time.Now()
 	if !s.checkPublish(w, r, a, msgs) {
 		return
 	}
@@ -118,6 +121,7 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request, a auth.Access, 
 		s.writeError(w, r, err)
 		return
 	}
+	s.events.Published(len(frames), time.Since(start))
 	ids := make([]string, len(frames))
 	for i, f := range frames {
 		ids[i] = f.ID.String()

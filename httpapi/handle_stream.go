@@ -94,7 +94,7 @@ func (s *Server) handleStream() http.Handler {
 			h.Set("Connection", "keep-alive")
 		}
 		w.WriteHeader(http.StatusOK)
-		sse := &sseWriter{w: w, rc: http.NewResponseController(w)}
+		sse := &sseWriter{w: w, rc: http.NewResponseController(w), events: s.events}
 		sse.raw([]byte("retry: " + strconv.Itoa(retryMillis) + "\n\n"))
 
 		sess := pubsub.NewSession(s.hub, s.store, false)
@@ -192,9 +192,11 @@ func isClosedConn(err error) bool {
 
 // sseWriter writes events to a response; the first error sticks.
 type sseWriter struct {
-	w   http.ResponseWriter
-	rc  *http.ResponseController
-	err error
+	w      http.ResponseWriter
+	rc     *http.ResponseController
+	events Events
+	frames int // written since the last flush
+	err    error
 }
 
 func (e *sseWriter) raw(b []byte) {
@@ -209,6 +211,7 @@ func (e *sseWriter) raw(b []byte) {
 
 func (e *sseWriter) Frame(f *livedash.Frame) error {
 	e.raw(f.SSE)
+	e.frames++
 	return e.err
 }
 
@@ -226,6 +229,10 @@ func (e *sseWriter) flush() error {
 	}
 	e.rc.SetWriteDeadline(time.Now().Add(writeTimeout))
 	e.err = e.rc.Flush()
+	if e.frames > 0 && e.err == nil {
+		e.events.Delivered("sse", e.frames)
+	}
+	e.frames = 0
 	return e.err
 }
 

@@ -274,10 +274,12 @@ func (c *wsConn) publish(op wsOp) error {
 		}
 		return c.replyErr(op.Ref, err)
 	}
+	start := time.Now()
 	frames, err := c.s.store.Append(c.ctx, msgs)
 	if err != nil {
 		return c.replyErr(op.Ref, err)
 	}
+	c.s.events.Published(len(frames), time.Since(start))
 	ids := make([]string, len(frames))
 	for i, f := range frames {
 		ids[i] = f.ID.String()
@@ -313,7 +315,13 @@ func (c *wsConn) write(b []byte) error {
 }
 
 // Frame sends a message op (pubsub.Emitter).
-func (c *wsConn) Frame(f *livedash.Frame) error { return c.write(f.WS) }
+func (c *wsConn) Frame(f *livedash.Frame) error {
+	if err := c.write(f.WS); err != nil {
+		return err
+	}
+	c.s.events.Delivered("ws", 1)
+	return nil
+}
 
 // Reset sends a reset op (pubsub.Emitter).
 func (c *wsConn) Reset(patterns []string, reason string) error {

@@ -2,7 +2,13 @@ package httpapi_test
 
 import (
 	"encoding/json"
+
+	"github.com/prometheus/client_golang/prometheus"
+
 	"fmt"
+	"github.com/livedash/livedash/httpapi"
+	"github.com/livedash/livedash/metrics"
+	"github.com/livedash/livedash/sqlite"
 	"net/http"
 	"strings"
 	"testing"
@@ -265,5 +271,54 @@ func TestHealthAndReady(t *testing.T) {
 	}
 	if status, _ := e.do("GET", "/healthz", "", ""); status != 200 {
 		t.Fatalf("healthz: %d", status)
+	}
+}
+
+func TestMetricsAndRequestID(t *testing.T) {
+	var m *metrics.Metrics
+	e := newEnv(t, func(c *envConfig) {
+		c.events = func(*sqlite.Store) httpapi.Events { return m }
+	}, func(c *envConfig) {
+		m = metrics.New(prometheus.NewRegistry(), func() int { return 0 })
+		c.metrics = m.Handler()
+	})
+	s := e.openSSE("topic=secret-topic-name.a&backlog=0&token=" + e.admin)
+	e.publish("secret-topic-name.a", 3)
+	s.collect(t, 3)
+	e.do("POST", "/api/v1/publish", "", `{"topic":"x","data":1}`) // 401
+	waitFor(t, func() bool {
+		_, body := e.do("GET", "/metrics", "", "")
+		return strings.Contains(body, `livedash_messages_delivered_total{transport="sse"} 3`)
+	}, "3 deliveries counted")
+	status, body := e.do("GET", "/metrics", "", "")
+	for _, want := range []string{
+		`livedash_messages_published_total 3`,
+		`livedash_connections{transport="sse"} 1`,
+		`livedash_requests_refused_total{status="401"} 1`,
+		`livedash_publish_duration_seconds_count 1`,
+		`go_goroutines`,
+	} {
+		if status != 200 || !strings.Contains(body, want) {
+			t.Fatalf("metrics lack %q:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "secret-topic-name") {
+		t.Fatal("a topic name appears in /metrics")
+	}
+	req, _ := http.NewRequest("GET", e.url+"/healthz", nil)
+	req.Header.Set("X-Request-ID", "abc-123")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("X-Request-ID") != "abc-123" {
+		t.Fatalf("request id not echoed: %q", resp.Header.Get("X-Request-ID"))
+	}
+	req.Header.Set("X-Request-ID", "bad id with spaces")
+	resp, _ = http.DefaultClient.Do(req)
+	resp.Body.Close()
+	if id := resp.Header.Get("X-Request-ID"); id == "" || strings.Contains(id, " ") {
+		t.Fatalf("bad request id kept: %q", id)
 	}
 }

@@ -18,9 +18,12 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("DELETE /api/v1/dashboards/{name}", s.handleDeleteDashboard())
 	mux.Handle("GET /healthz", s.handleHealth())
 	mux.Handle("GET /readyz", s.handleReady())
+	if s.metrics != nil {
+		mux.Handle("GET /metrics", s.metrics)
+	}
 	mux.Handle("/api/", s.handleNoRoute())
 	mux.Handle("/", s.ui)
-	return s.cors(mux)
+	return s.requestLog(s.cors(mux))
 }
 
 // handleNoRoute answers unknown API paths with a JSON 404.

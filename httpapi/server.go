@@ -41,6 +41,8 @@ type Options struct {
 	Config config.Config
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Metrics serves GET /metrics; nil leaves it out.
+	Metrics http.Handler
 	// UI serves the web app (/, /d/{name}, /embed/…); nil serves 404.
 	UI http.Handler
 	// Dashboards stores dashboards written through the API; FileDashboards
@@ -60,14 +62,58 @@ type Events interface {
 	StreamClosed(transport string)
 	Refused(sub string, status int, msg string)
 	SlowConsumer(transport, sub string)
+	Delivered(transport string, n int)
+	Published(n int, took time.Duration)
 }
 
-type noEvents struct{}
+// NoEvents ignores every event; embed it to implement only some.
+type NoEvents struct{}
 
-func (noEvents) StreamOpened(string)         {}
-func (noEvents) StreamClosed(string)         {}
-func (noEvents) Refused(string, int, string) {}
-func (noEvents) SlowConsumer(string, string) {}
+func (NoEvents) StreamOpened(string)          {}
+func (NoEvents) StreamClosed(string)          {}
+func (NoEvents) Refused(string, int, string)  {}
+func (NoEvents) SlowConsumer(string, string)  {}
+func (NoEvents) Delivered(string, int)        {}
+func (NoEvents) Published(int, time.Duration) {}
+
+// EventsList sends every event to each of its members.
+type EventsList []Events
+
+func (l EventsList) StreamOpened(t string) {
+	for _, e := range l {
+		e.StreamOpened(t)
+	}
+}
+
+func (l EventsList) StreamClosed(t string) {
+	for _, e := range l {
+		e.StreamClosed(t)
+	}
+}
+
+func (l EventsList) Refused(sub string, status int, msg string) {
+	for _, e := range l {
+		e.Refused(sub, status, msg)
+	}
+}
+
+func (l EventsList) SlowConsumer(t, sub string) {
+	for _, e := range l {
+		e.SlowConsumer(t, sub)
+	}
+}
+
+func (l EventsList) Delivered(t string, n int) {
+	for _, e := range l {
+		e.Delivered(t, n)
+	}
+}
+
+func (l EventsList) Published(n int, took time.Duration) {
+	for _, e := range l {
+		e.Published(n, took)
+	}
+}
 
 // Server is the HTTP handler of livedash.
 type Server struct {
@@ -78,6 +124,7 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	ui      http.Handler
+	metrics http.Handler
 	handler http.Handler
 	boards  DashboardStore
 	files   map[string]dashboard.Dashboard
@@ -103,10 +150,11 @@ func New(opts Options) *Server {
 	}
 	s := &Server{store: opts.Store, hub: opts.Hub, signer: opts.Signer, cfg: opts.Config, log: opts.Logger, now: opts.Now, ui: opts.UI}
 	if opts.Events == nil {
-		opts.Events = noEvents{}
+		opts.Events = NoEvents{}
 	}
 	s.events = opts.Events
 	s.limits = newLimiter(opts.Config.Limits.PublishRate.PerSecond, opts.Config.Limits.ConnectionsPerToken)
+	s.metrics = opts.Metrics
 	s.boards = opts.Dashboards
 	s.files = map[string]dashboard.Dashboard{}
 	for _, d := range opts.FileDashboards {
@@ -203,7 +251,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		body.Index = &e.Index
 	}
 	if code == livedash.EINTERNAL {
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.logFor(r).Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	if code == livedash.EUNAUTHORIZED {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="livedash"`)

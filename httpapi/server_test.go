@@ -47,10 +47,11 @@ type env struct {
 
 // envConfig is what a test may change before the server starts.
 type envConfig struct {
-	cfg    config.Config
-	hub    hub.Options
-	store  sqlite.Options
-	events func(*sqlite.Store) httpapi.Events
+	cfg     config.Config
+	hub     hub.Options
+	store   sqlite.Options
+	events  func(*sqlite.Store) httpapi.Events
+	metrics http.Handler
 }
 
 type envOption func(*envConfig)
@@ -94,7 +95,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if ec.events != nil {
 		events = ec.events(store)
 	}
-	api := httpapi.New(httpapi.Options{Store: store, Hub: h, Signer: signer, Config: cfg, Dashboards: store, Events: events})
+	api := httpapi.New(httpapi.Options{Store: store, Hub: h, Signer: signer, Config: cfg, Dashboards: store, Events: events, Metrics: ec.metrics})
 	srv := httptest.NewServer(api)
 	e := &env{t: t, url: srv.URL, store: store, hub: h, api: api, signer: signer, srv: srv}
 	e.admin = e.token(auth.Claims{Admin: true}, time.Hour)

@@ -42,6 +42,9 @@ type Options struct {
 	// group of messages, in id order, before the publishers are answered.
 	// It must not block.
 	OnCommit func([]*livedash.Frame)
+	// OnGroup, when set, is told of every group written: its size, the
+	// time to write and fsync it, and the error if it failed.
+	OnGroup func(n int, took time.Duration, err error)
 	// MaxGroup caps the messages written in one transaction (default 5000).
 	MaxGroup int
 	// Recent is how many newest messages per topic are kept in memory to
@@ -67,6 +70,7 @@ type Store struct {
 	epoch    string
 	now      func() time.Time
 	onCommit func([]*livedash.Frame)
+	onGroup  func(int, time.Duration, error)
 	maxGroup int
 	recent   int
 	ret      Retention
@@ -121,6 +125,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if opts.OnCommit == nil {
 		opts.OnCommit = func([]*livedash.Frame) {}
 	}
+	if opts.OnGroup == nil {
+		opts.OnGroup = func(int, time.Duration, error) {}
+	}
 	wdsn := "file:" + path + "?_txlock=immediate" +
 		"&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
 		"&_pragma=foreign_keys(on)&_pragma=auto_vacuum(incremental)"
@@ -143,7 +150,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	read.SetMaxOpenConns(4)
 	s := &Store{
 		write: write, read: read,
-		now: opts.Now, onCommit: opts.OnCommit, maxGroup: opts.MaxGroup, recent: opts.Recent, ret: opts.Retention,
+		now: opts.Now, onCommit: opts.OnCommit, onGroup: opts.OnGroup, maxGroup: opts.MaxGroup, recent: opts.Recent, ret: opts.Retention,
 		requests: make(chan *appendRequest, 1024),
 		jobs:     make(chan func(context.Context) error),
 		stop:     make(chan struct{}),
@@ -361,7 +368,9 @@ func (s *Store) gather(group []*appendRequest) []*appendRequest {
 }
 
 func (s *Store) commit(ctx context.Context, group []*appendRequest) {
+	start := time.Now()
 	frames, err := s.writeGroup(ctx, group)
+	s.onGroup(len(frames), time.Since(start), err)
 	if err != nil {
 		err = fmt.Errorf("append: %w", err)
 		for _, req := range group {

@@ -126,6 +126,12 @@ func (r *Reporter) SlowConsumer(transport, sub string) {
 	r.mu.Unlock()
 }
 
+// Delivered is not reported on sys. topics (see /metrics).
+func (r *Reporter) Delivered(string, int) {}
+
+// Published is not reported on sys. topics (see /metrics).
+func (r *Reporter) Published(int, time.Duration) {}
+
 // Run publishes a summary every interval until ctx is done, then a last one.
 func (r *Reporter) Run(ctx context.Context) error {
 	t := time.NewTicker(r.interval)

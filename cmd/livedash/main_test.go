@@ -51,7 +51,7 @@ type server struct {
 	cmd    *exec.Cmd
 	url    string
 	data   string
-	stdout *bytes.Buffer
+	stdout *syncBuffer
 	stderr *syncBuffer
 	exited chan error
 }
@@ -81,7 +81,7 @@ func startServer(t *testing.T, data, addr string, env ...string) *server {
 	t.Helper()
 	cmd := exec.Command(binary, "serve", "--addr", addr, "--data", data, "--host-metrics", "off")
 	cmd.Env = append(os.Environ(), env...)
-	s := &server{t: t, cmd: cmd, data: data, stdout: &bytes.Buffer{}, stderr: &syncBuffer{}, exited: make(chan error, 1)}
+	s := &server{t: t, cmd: cmd, data: data, stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan error, 1)}
 	cmd.Stdout = s.stdout
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {

@@ -8,12 +8,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/livedash/livedash"
 	"github.com/livedash/livedash/auth"
@@ -21,6 +23,7 @@ import (
 	"github.com/livedash/livedash/dashboard"
 	"github.com/livedash/livedash/httpapi"
 	"github.com/livedash/livedash/hub"
+	"github.com/livedash/livedash/metrics"
 	"github.com/livedash/livedash/sqlite"
 	"github.com/livedash/livedash/sysevent"
 	"github.com/livedash/livedash/web"
@@ -28,8 +31,8 @@ import (
 
 // serveOptions are the serve command's flags.
 type serveOptions struct {
-	addr, data, configPath, broker, hostMetrics, heartbeat, logFormat string
-	demo                                                              bool
+	addr, data, configPath, broker, hostMetrics, heartbeat, logFormat, logLevel, pprofAddr string
+	demo                                                                                   bool
 }
 
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -43,6 +46,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&o.hostMetrics, "host-metrics", "1s", "host metrics interval, or off")
 	fs.StringVar(&o.heartbeat, "heartbeat", "", "stream heartbeat interval (default 15s, or the config's)")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&o.pprofAddr, "pprof", "", "serve Go's profiler on this separate address (e.g. localhost:6060)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -68,9 +73,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			return usageError{"serve: --host-metrics must be a duration of at least 100ms, or off"}
 		}
 	}
-	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return usageError{"serve: --log-level must be debug, info, warn or error"}
+	}
+	hopts := &slog.HandlerOptions{Level: level}
+	var handler slog.Handler = slog.NewTextHandler(stderr, hopts)
 	if o.logFormat == "json" {
-		handler = slog.NewJSONHandler(stderr, nil)
+		handler = slog.NewJSONHandler(stderr, hopts)
 	} else if o.logFormat != "text" {
 		return usageError{"serve: --log-format must be text or json"}
 	}
@@ -88,8 +98,10 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 	signer := auth.NewSigner(secret, nil)
 
 	h := hub.New(hub.Options{})
+	m := metrics.New(prometheus.NewRegistry(), h.Subscribers)
 	store, err := sqlite.Open(ctx, filepath.Join(o.data, "livedash.db"), sqlite.Options{
 		OnCommit:  h.Publish,
+		OnGroup:   m.Committed,
 		Retention: sqlite.Retention{MaxAge: cfg.Retention.MaxAge.D(), MaxBytes: int64(cfg.Retention.MaxBytes)},
 	})
 	if err != nil {
@@ -105,7 +117,8 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 	events := sysevent.New(publisher, 5*time.Second, nil, log)
 	api := httpapi.New(httpapi.Options{
 		Store: store, Hub: h, Signer: signer, Config: cfg, Logger: log,
-		UI: web.Handler(), Dashboards: store, FileDashboards: boards, Events: events,
+		UI: web.Handler(), Dashboards: store, FileDashboards: boards,
+		Events: httpapi.EventsList{events, m}, Metrics: m.Handler(),
 	})
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
@@ -141,6 +154,9 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 		return nil
 	})
 	start("sys-events", events.Run)
+	if o.pprofAddr != "" {
+		start("pprof", func(ctx context.Context) error { return servePprof(ctx, o.pprofAddr, log) })
+	}
 	startProducers(start, o, publisher, h, log)
 	if err := startEngines(start, cfg, o.demo, store, h, publisher, log); err != nil {
 		stopBG()
@@ -201,4 +217,25 @@ func (p storePublisher) Publish(ctx context.Context, msgs []livedash.Message) ([
 		out[i] = f.Message
 	}
 	return out, nil
+}
+
+// servePprof serves Go's profiler on its own address and mux, never on the
+// public one, until ctx is done.
+func servePprof(ctx context.Context, addr string, log *slog.Logger) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	log.Info("profiler listening", "url", "http://"+addr+"/debug/pprof/")
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("pprof: %w", err)
+	}
+	return nil
 }

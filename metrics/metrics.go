@@ -1,0 +1,122 @@
+// Package metrics owns livedash's Prometheus instruments. They are
+// registered on a registry passed in (no globals); labels carry transports,
+// routes and status codes, never topic names or tokens.
+package metrics
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are the server's instruments.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	connections   *prometheus.GaugeVec
+	subscriptions prometheus.GaugeFunc
+	published     prometheus.Counter
+	delivered     *prometheus.CounterVec
+	slow          *prometheus.CounterVec
+	refused       *prometheus.CounterVec
+	publishTime   prometheus.Histogram
+	commitTime    prometheus.Histogram
+	groupSize     prometheus.Histogram
+	storeErrors   prometheus.Counter
+}
+
+// New registers the instruments on reg, plus the Go runtime and process
+// collectors. subscribers reports the hub's open subscribers.
+func New(reg *prometheus.Registry, subscribers func() int) *Metrics {
+	m := &Metrics{
+		reg: reg,
+		connections: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "livedash_connections", Help: "Open streaming connections by transport.",
+		}, []string{"transport"}),
+		subscriptions: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "livedash_subscribers", Help: "Subscribers registered in the fan-out hub.",
+		}, func() float64 { return float64(subscribers()) }),
+		published: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "livedash_messages_published_total", Help: "Messages stored and fanned out.",
+		}),
+		delivered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "livedash_messages_delivered_total", Help: "Messages written to clients, by transport.",
+		}, []string{"transport"}),
+		slow: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "livedash_slow_consumers_total", Help: "Clients cut off for falling behind, by transport.",
+		}, []string{"transport"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "livedash_requests_refused_total", Help: "Requests answered with a 4xx error, by status.",
+		}, []string{"status"}),
+		publishTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "livedash_publish_duration_seconds", Help: "Time from a publish request's arrival to its durable acknowledgement.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
+		}),
+		commitTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "livedash_store_commit_duration_seconds", Help: "Time to write and fsync one group of messages.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
+		}),
+		groupSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "livedash_store_group_messages", Help: "Messages per committed group (group commit).",
+			Buckets: prometheus.ExponentialBuckets(1, 4, 8),
+		}),
+		storeErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "livedash_store_errors_total", Help: "Failed store commits.",
+		}),
+	}
+	reg.MustRegister(m.connections, m.subscriptions, m.published, m.delivered, m.slow, m.refused,
+		m.publishTime, m.commitTime, m.groupSize, m.storeErrors,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// StreamOpened counts a new connection.
+func (m *Metrics) StreamOpened(transport string) { m.connections.WithLabelValues(transport).Inc() }
+
+// StreamClosed counts a closed connection.
+func (m *Metrics) StreamClosed(transport string) { m.connections.WithLabelValues(transport).Dec() }
+
+// Refused counts a refused request.
+func (m *Metrics) Refused(_ string, status int, _ string) {
+	m.refused.WithLabelValues(statusLabel(status)).Inc()
+}
+
+// SlowConsumer counts a client cut off.
+func (m *Metrics) SlowConsumer(transport, _ string) { m.slow.WithLabelValues(transport).Inc() }
+
+// Delivered counts messages written to clients.
+func (m *Metrics) Delivered(transport string, n int) {
+	m.delivered.WithLabelValues(transport).Add(float64(n))
+}
+
+// Published records an acknowledged publish of n messages that took d.
+func (m *Metrics) Published(n int, d time.Duration) {
+	m.published.Add(float64(n))
+	m.publishTime.Observe(d.Seconds())
+}
+
+// Committed records one store group.
+func (m *Metrics) Committed(n int, d time.Duration, err error) {
+	if err != nil {
+		m.storeErrors.Inc()
+		return
+	}
+	m.commitTime.Observe(d.Seconds())
+	m.groupSize.Observe(float64(n))
+}
+
+func statusLabel(status int) string {
+	const digits = "0123456789"
+	if status < 100 || status > 999 {
+		return "other"
+	}
+	return string([]byte{digits[status/100], digits[status/10%10], digits[status%10]})
+}
