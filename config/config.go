@@ -1,5 +1,7 @@
 // Package config owns livedash's configuration file: its YAML format, the
-// defaults, and the parsing of sizes, durations and rates in it.
+// defaults, and the parsing of sizes, durations and rates in it. The
+// formats of rollup rules, alert rules and scrape targets belong to the
+// packages that run them (rollup, alert, producer); this one checks them.
 package config
 
 import (
@@ -15,6 +17,9 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/livedash/livedash"
+	"github.com/livedash/livedash/alert"
+	"github.com/livedash/livedash/producer"
+	"github.com/livedash/livedash/rollup"
 )
 
 // Config is the server configuration. Flags override it.
@@ -25,8 +30,27 @@ type Config struct {
 	Retention     Retention `yaml:"retention"`
 	Limits        Limits    `yaml:"limits"`
 	DashboardsDir string    `yaml:"dashboards_dir"`
-	// Alerts holds alert rules; their format belongs to the alert engine.
-	Alerts []yaml.Node `yaml:"alerts"`
+	// Timezone is the IANA zone of "today" rollups (e.g. Europe/Berlin);
+	// default UTC.
+	Timezone string `yaml:"timezone"`
+	// Rollups are server-side aggregates, published on rollup.<name>.<window>.
+	Rollups []rollup.Rule `yaml:"rollups"`
+	// Alerts are alert rules, published on alerts.<name> and sys.alerts.
+	Alerts []alert.Rule `yaml:"alerts"`
+	// Scrape lists Prometheus text endpoints to poll.
+	Scrape []producer.ScrapeTarget `yaml:"scrape"`
+}
+
+// Location returns the time zone of Timezone (UTC when empty).
+func (c Config) Location() (*time.Location, error) {
+	if c.Timezone == "" {
+		return time.UTC, nil
+	}
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("config: timezone %q: unknown IANA time zone (e.g. UTC, Europe/Berlin, America/New_York)", c.Timezone)
+	}
+	return loc, nil
 }
 
 // Retention bounds stored history.
@@ -91,6 +115,25 @@ func (c Config) Validate() error {
 	}
 	if c.Limits.ConnectionsPerToken < 0 {
 		return fmt.Errorf("config: limits.connections_per_token must not be negative")
+	}
+	if _, err := c.Location(); err != nil {
+		return err
+	}
+	if err := rollup.ValidateRules(c.Rollups); err != nil {
+		return fmt.Errorf("config: rollups: %w", err)
+	}
+	if err := alert.ValidateRules(c.Alerts); err != nil {
+		return fmt.Errorf("config: alerts: %w", err)
+	}
+	prefixes := map[string]int{}
+	for i, t := range c.Scrape {
+		if err := t.Validate(); err != nil {
+			return fmt.Errorf("config: scrape %d (%s): %w", i, t.URL, err)
+		}
+		if j, ok := prefixes[t.TopicPrefix()]; ok {
+			return fmt.Errorf("config: scrape %d: prefix %q is already used by scrape %d (set prefix)", i, t.TopicPrefix(), j)
+		}
+		prefixes[t.TopicPrefix()] = i
 	}
 	return nil
 }

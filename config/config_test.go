@@ -1,0 +1,112 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestExampleFileParses(t *testing.T) {
+	b, err := os.ReadFile("../livedash.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Rollups) != 4 || len(c.Alerts) != 3 || len(c.Scrape) != 2 {
+		t.Fatalf("rollups %d alerts %d scrape %d", len(c.Rollups), len(c.Alerts), len(c.Scrape))
+	}
+	a := c.Alerts[0]
+	if a.Name != "checkout-errors" || a.Op != ">" || a.Threshold != 5 || a.For != 30*time.Second ||
+		a.Clear == nil || *a.Clear != 3 || a.Severity != "critical" {
+		t.Fatalf("alert %+v", a)
+	}
+	r := c.Rollups[0]
+	if r.Topic != "shop.revenue" || strings.Join(r.Windows, ",") != "1m,1h,today" {
+		t.Fatalf("rollup %+v", r)
+	}
+	if c.Rollups[3].Throttle != 5*time.Second {
+		t.Fatalf("throttle %v", c.Rollups[3].Throttle)
+	}
+	s := c.Scrape[1]
+	if s.Interval != 30*time.Second || s.Prefix != "app.metrics" || s.BearerToken != "change-me" || s.Timeout != 5*time.Second {
+		t.Fatalf("scrape %+v", s)
+	}
+	loc, err := c.Location()
+	if err != nil || loc.String() != "Europe/Berlin" {
+		t.Fatalf("location %v, %v", loc, err)
+	}
+}
+
+func TestDefaultsAreValid(t *testing.T) {
+	c, err := Parse(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loc, _ := c.Location(); loc != time.UTC {
+		t.Fatalf("default zone %v", loc)
+	}
+}
+
+// TestBadConfigs lists the bad inputs tried and the error each must give.
+func TestBadConfigs(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string
+	}{
+		{"unknown key", "nope: 1", "field nope not found"},
+		{"public sys", `public: ["sys.>"]`, "cannot be public"},
+		{"public bad pattern", `public: ["a..b"]`, "empty segment"},
+		{"negative heartbeat", "heartbeat: -1s", "heartbeat"},
+		{"unknown time zone", "timezone: Mars/Olympus", "unknown IANA time zone"},
+
+		{"rollup no topic", "rollups: [{windows: [1m]}]", "rollups: rollup 0"},
+		{"rollup bad pattern", "rollups: [{topic: 'a.>.b', name: x}]", "last segment"},
+		{"rollup of rollups", "rollups: [{topic: 'rollup.>', name: x}]", "rolled up again"},
+		{"rollup sys", "rollups: [{topic: sys.connections}]", "sys topics"},
+		{"rollup wildcard unnamed", "rollups: [{topic: 'host.*.cpu'}]", "name is required"},
+		{"rollup bad window", "rollups: [{topic: a, windows: [yesterday]}]", "use today or a duration"},
+		{"rollup tiny window", "rollups: [{topic: a, windows: [1ms]}]", "at least 1s"},
+		{"rollup same name", "rollups: [{topic: a}, {topic: b, name: a}]", "already used"},
+		{"rollup negative throttle", "rollups: [{topic: a, throttle: -1s}]", "negative"},
+		{"rollup bad throttle", "rollups: [{topic: a, throttle: soon}]", "soon"},
+		{"rollup unknown key", "rollups: [{topic: a, windoes: [1m]}]", "windoes"},
+
+		{"alert bad op", "alerts: [{name: a, topic: x, op: '=>', threshold: 1}]", `op "=>"`},
+		{"alert no name", "alerts: [{topic: x, op: '>', threshold: 1}]", "name is required"},
+		{"alert bad name", "alerts: [{name: 'a b', topic: x, op: '>'}]", "name"},
+		{"alert bad pattern", "alerts: [{name: a, topic: 'x..y', op: '>'}]", "empty segment"},
+		{"alert sys topic", "alerts: [{name: a, topic: 'sys.>', op: '>'}]", "sys topics"},
+		{"alert own topics", "alerts: [{name: a, topic: 'alerts.>', op: '>'}]", "feed itself"},
+		{"alert negative for", "alerts: [{name: a, topic: x, op: '>', for: -5s}]", "for must not be negative"},
+		{"alert bad for", "alerts: [{name: a, topic: x, op: '>', for: forever}]", "forever"},
+		{"alert unknown severity", "alerts: [{name: a, topic: x, op: '>', severity: fatal}]", `severity "fatal"`},
+		{"alert bad template", "alerts: [{name: a, topic: x, op: '>', message: '{{.Value'}]", "message"},
+		{"alert unknown template field", "alerts: [{name: a, topic: x, op: '>', message: '{{.Valu}}'}]", "Valu"},
+		{"alert clear wrong side", "alerts: [{name: a, topic: x, op: '>', threshold: 5, clear: 7}]", "clear"},
+		{"alert duplicate", "alerts: [{name: a, topic: x, op: '>'}, {name: a, topic: y, op: '<'}]", "already used"},
+		{"alert threshold not a number", "alerts: [{name: a, topic: x, op: '>', threshold: high}]", "high"},
+
+		{"scrape no url", "scrape: [{interval: 5s}]", "url is required"},
+		{"scrape bad url", "scrape: [{url: 'http://[::1'}]", "url"},
+		{"scrape bad scheme", "scrape: [{url: 'ftp://h/m'}]", "scheme"},
+		{"scrape no host", "scrape: [{url: '/metrics'}]", "scheme"},
+		{"scrape short interval", "scrape: [{url: 'http://h/m', interval: 10ms}]", "at least 1s"},
+		{"scrape bad prefix", "scrape: [{url: 'http://h/m', prefix: 'a b'}]", "prefix"},
+		{"scrape sys prefix", "scrape: [{url: 'http://h/m', prefix: sys.x}]", "sys"},
+		{"scrape same prefix", "scrape: [{url: 'http://h/a'}, {url: 'http://h/b'}]", "already used"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.yaml))
+			if err == nil {
+				t.Fatalf("no error for %s", tt.yaml)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}

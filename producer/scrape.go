@@ -1,0 +1,466 @@
+package producer
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/livedash/livedash"
+)
+
+// Scrape defaults and limits.
+const (
+	DefaultScrapeInterval = 15 * time.Second
+	MinScrapeInterval     = time.Second
+	MaxScrapeTimeout      = 10 * time.Second
+	// MaxScrapeBytes caps the body read from one target.
+	MaxScrapeBytes = 16 << 20
+	// MaxScrapeSamples caps the samples taken from one scrape; the rest
+	// are dropped (and the scrape logged as truncated).
+	MaxScrapeSamples = 20000
+)
+
+// ScrapeTarget is one Prometheus text endpoint to poll, as written in the
+// config's scrape list.
+type ScrapeTarget struct {
+	// URL of the metrics page, http or https.
+	URL string `yaml:"url"`
+	// Interval between scrapes; DefaultScrapeInterval if zero, at least 1s.
+	Interval time.Duration `yaml:"interval"`
+	// Prefix is the topic prefix of the samples; default
+	// "scrape.<host>-<port>" from the URL.
+	Prefix string `yaml:"prefix"`
+	// BearerToken, if set, is sent as "Authorization: Bearer <token>".
+	BearerToken string `yaml:"bearer_token"`
+	// Timeout of one scrape; default the interval, at most 10s.
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// Validate checks the target and says what is wrong in terms of its config.
+func (t ScrapeTarget) Validate() error {
+	if t.URL == "" {
+		return errors.New("url is required")
+	}
+	u, err := url.Parse(t.URL)
+	if err != nil {
+		return fmt.Errorf("url %q: %w", t.URL, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("url %q: scheme must be http or https", t.URL)
+	}
+	if u.Host == "" {
+		return fmt.Errorf("url %q: host is missing", t.URL)
+	}
+	if t.Interval != 0 && t.Interval < MinScrapeInterval {
+		return fmt.Errorf("interval %v: must be at least %v", t.Interval, MinScrapeInterval)
+	}
+	if t.Timeout < 0 {
+		return errors.New("timeout must not be negative")
+	}
+	prefix := t.TopicPrefix()
+	if err := livedash.ValidateTopic(prefix); err != nil {
+		return fmt.Errorf("prefix: %w", err)
+	}
+	if livedash.IsSys(prefix) || prefix == "sys" {
+		return fmt.Errorf("prefix %q: sys topics are the server's own", prefix)
+	}
+	if strings.ContainsAny(t.BearerToken, "\r\n") {
+		return errors.New("bearer_token must be on one line")
+	}
+	return nil
+}
+
+// TopicPrefix returns Prefix, or "scrape.<host>-<port>" from the URL.
+func (t ScrapeTarget) TopicPrefix() string {
+	if t.Prefix != "" {
+		return t.Prefix
+	}
+	host := "target"
+	if u, err := url.Parse(t.URL); err == nil && u.Host != "" {
+		host = u.Host
+	}
+	return "scrape." + sanitizeSegment(host, 64, "target")
+}
+
+// redactedURL is URL with any password replaced, for logs and errors.
+func (t ScrapeTarget) redactedURL() string {
+	if u, err := url.Parse(t.URL); err == nil {
+		return u.Redacted()
+	}
+	return "(unparsable url)"
+}
+
+func (t ScrapeTarget) interval() time.Duration {
+	if t.Interval <= 0 {
+		return DefaultScrapeInterval
+	}
+	return t.Interval
+}
+
+func (t ScrapeTarget) timeout() time.Duration {
+	if t.Timeout > 0 {
+		return t.Timeout
+	}
+	return min(t.interval(), MaxScrapeTimeout)
+}
+
+// Scraper polls one Prometheus text endpoint and publishes its samples.
+// Each scrape publishes, all with the scrape's time as ts:
+//
+//	<prefix>.<name>   point  the value, for a sample name with one unlabelled sample
+//	<prefix>.<name>   point  {"<label>=<value>,…":value,…} for a name with labels
+//	<prefix>.up       point  1 when the scrape succeeded, 0 when it failed
+//
+// <name> is the sample name (so a histogram gives <name>_bucket, _sum and
+// _count) with ':' turned into '_'. NaN and infinite values are left out
+// (JSON has no number for them). Set the fields before Run.
+type Scraper struct {
+	Target    ScrapeTarget
+	Publisher Publisher
+	// Client makes the requests; a client with no cookie jar if nil.
+	Client *http.Client
+	// Now gives each scrape its ts; time.Now if nil.
+	Now func() time.Time
+	// Ticks, if set, paces the scrapes instead of a ticker of the
+	// interval; Run returns when it is closed.
+	Ticks <-chan time.Time
+	// Logger gets failures (when a target goes down and comes back); nil discards.
+	Logger *slog.Logger
+}
+
+// Run scrapes at once and then every interval until ctx is done (or Ticks
+// is closed), and returns nil. A failed scrape publishes <prefix>.up 0 and
+// is retried at the next interval.
+func (s *Scraper) Run(ctx context.Context) error {
+	if s.Publisher == nil {
+		return errors.New("scrape: no publisher")
+	}
+	if err := s.Target.Validate(); err != nil {
+		return fmt.Errorf("scrape %s: %w", s.Target.redactedURL(), err)
+	}
+	log := s.Logger
+	if log == nil {
+		log = discardLogger()
+	}
+	ticks := s.Ticks
+	if ticks == nil {
+		t := time.NewTicker(s.Target.interval())
+		defer t.Stop()
+		ticks = t.C
+	}
+	wasUp := true
+	for {
+		msgs, err := s.Scrape(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return nil
+		case err != nil && wasUp:
+			log.Warn("scrape: target is down", "url", s.Target.redactedURL(), "err", err)
+		case err == nil && !wasUp:
+			log.Info("scrape: target is back", "url", s.Target.redactedURL())
+		}
+		wasUp = err == nil
+		publishAll(ctx, s.Publisher, log, "scrape", msgs)
+		select {
+		case <-ctx.Done():
+			return nil
+		case _, ok := <-ticks:
+			if !ok {
+				return nil
+			}
+		}
+	}
+}
+
+// Scrape polls the target once and returns the messages to publish: the
+// samples and <prefix>.up. On failure it returns the error and only
+// <prefix>.up 0.
+func (s *Scraper) Scrape(ctx context.Context) ([]livedash.Message, error) {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	prefix := s.Target.TopicPrefix()
+	ts := now().UnixMilli()
+	samples, err := s.fetch(ctx)
+	up := 1
+	if err != nil {
+		up = 0
+	}
+	upMsg, uerr := newMessage(prefix+".up", livedash.TypePoint, ts, up)
+	if uerr != nil {
+		return nil, uerr
+	}
+	if err != nil {
+		return []livedash.Message{upMsg}, err
+	}
+	msgs, err := samplesToMessages(prefix, ts, samples)
+	return append(msgs, upMsg), err
+}
+
+func (s *Scraper) fetch(ctx context.Context) ([]Sample, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.Target.timeout())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.Target.URL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("scrape %s: %w", s.Target.redactedURL(), err)
+	}
+	req.Header.Set("Accept", "text/plain;version=0.0.4;q=1,*/*;q=0.1")
+	if s.Target.BearerToken != "" {
+		req.Header.Set("Authorization", "Bearer "+s.Target.BearerToken)
+	}
+	client := s.Client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err // a *url.Error, which names the URL without its password
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return nil, fmt.Errorf("scrape %s: status %s", s.Target.redactedURL(), resp.Status)
+	}
+	samples, err := ParseText(io.LimitReader(resp.Body, MaxScrapeBytes), MaxScrapeSamples)
+	if err != nil && !errors.Is(err, ErrTooManySamples) { // too many: keep the first ones
+		return nil, fmt.Errorf("scrape %s: %w", s.Target.redactedURL(), err)
+	}
+	return samples, nil
+}
+
+// samplesToMessages groups samples by name into one point message each,
+// in the order the names first appear.
+func samplesToMessages(prefix string, ts int64, samples []Sample) ([]livedash.Message, error) {
+	type group struct {
+		name    string
+		samples []Sample
+	}
+	var groups []*group
+	byName := map[string]*group{}
+	for _, smp := range samples {
+		if math.IsNaN(smp.Value) || math.IsInf(smp.Value, 0) {
+			continue
+		}
+		g := byName[smp.Name]
+		if g == nil {
+			g = &group{name: smp.Name}
+			byName[smp.Name] = g
+			groups = append(groups, g)
+		}
+		g.samples = append(g.samples, smp)
+	}
+	msgs := make([]livedash.Message, 0, len(groups))
+	for _, g := range groups {
+		topic := prefix + "." + strings.ReplaceAll(g.name, ":", "_")
+		var data any
+		if len(g.samples) == 1 && len(g.samples[0].Labels) == 0 {
+			data = g.samples[0].Value
+		} else {
+			obj := make(map[string]float64, len(g.samples))
+			for _, smp := range g.samples {
+				obj[smp.LabelKey()] = smp.Value
+			}
+			data = obj
+		}
+		m, err := newMessage(topic, livedash.TypePoint, ts, data)
+		if err != nil {
+			return msgs, fmt.Errorf("sample %s: %w", g.name, err)
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, nil
+}
+
+// ErrTooManySamples is returned by ParseText with the samples up to its limit.
+var ErrTooManySamples = errors.New("too many samples")
+
+// Sample is one line of the Prometheus text format.
+type Sample struct {
+	Name   string
+	Labels []Label
+	Value  float64
+	// TS is the sample's own timestamp in unix ms; 0 when it has none.
+	TS int64
+}
+
+// Label is one label of a sample, in the order written.
+type Label struct{ Name, Value string }
+
+// LabelKey returns the labels as "name=value,name=value" in the order
+// written, or "value" for a sample with no labels.
+func (s Sample) LabelKey() string {
+	if len(s.Labels) == 0 {
+		return "value"
+	}
+	var b strings.Builder
+	for i, l := range s.Labels {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(l.Name)
+		b.WriteByte('=')
+		b.WriteString(l.Value)
+	}
+	return b.String()
+}
+
+// ParseText reads the Prometheus text exposition format (version 0.0.4,
+// which OpenMetrics text also parses as, but for its timestamps): comment
+// and blank lines are skipped, each other line is
+// name{label="value",…} value [timestamp]. At most maxSamples are
+// returned (with ErrTooManySamples when there were more); a malformed
+// line is an error naming its line number.
+func ParseText(r io.Reader, maxSamples int) ([]Sample, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	var out []Sample
+	line := 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || text[0] == '#' {
+			continue
+		}
+		if len(out) >= maxSamples {
+			return out, fmt.Errorf("%w: more than %d", ErrTooManySamples, maxSamples)
+		}
+		smp, err := parseSampleLine(text)
+		if err != nil {
+			return out, fmt.Errorf("line %d: %w", line, err)
+		}
+		out = append(out, smp)
+	}
+	if err := sc.Err(); err != nil {
+		return out, fmt.Errorf("line %d: %w", line+1, err)
+	}
+	return out, nil
+}
+
+func parseSampleLine(s string) (Sample, error) {
+	var smp Sample
+	i := 0
+	for i < len(s) && isMetricNameByte(s[i], i == 0) {
+		i++
+	}
+	if i == 0 {
+		return smp, fmt.Errorf("bad metric name in %q", clip(s))
+	}
+	smp.Name = s[:i]
+	if i < len(s) && s[i] == '{' {
+		i++
+		for {
+			i = skipSpaces(s, i)
+			if i < len(s) && s[i] == '}' {
+				i++
+				break
+			}
+			start := i
+			for i < len(s) && isMetricNameByte(s[i], i == start) && s[i] != ':' {
+				i++
+			}
+			if i == start {
+				return smp, fmt.Errorf("bad label name in %q", clip(s))
+			}
+			name := s[start:i]
+			i = skipSpaces(s, i)
+			if i >= len(s) || s[i] != '=' {
+				return smp, fmt.Errorf("label %s: '=' expected in %q", name, clip(s))
+			}
+			i = skipSpaces(s, i+1)
+			if i >= len(s) || s[i] != '"' {
+				return smp, fmt.Errorf("label %s: quoted value expected in %q", name, clip(s))
+			}
+			value, next, err := readQuoted(s, i+1)
+			if err != nil {
+				return smp, fmt.Errorf("label %s: %w", name, err)
+			}
+			smp.Labels = append(smp.Labels, Label{Name: name, Value: value})
+			i = skipSpaces(s, next)
+			if i < len(s) && s[i] == ',' {
+				i++
+				continue
+			}
+			if i < len(s) && s[i] == '}' {
+				i++
+				break
+			}
+			return smp, fmt.Errorf("',' or '}' expected in %q", clip(s))
+		}
+	}
+	fields := strings.Fields(s[i:])
+	if len(fields) == 0 || len(fields) > 2 {
+		return smp, fmt.Errorf("value [timestamp] expected after %s in %q", smp.Name, clip(s))
+	}
+	v, err := strconv.ParseFloat(fields[0], 64)
+	if err != nil {
+		return smp, fmt.Errorf("bad value %q of %s", fields[0], smp.Name)
+	}
+	smp.Value = v
+	if len(fields) == 2 {
+		ts, err := strconv.ParseInt(fields[1], 10, 64)
+		if err != nil {
+			return smp, fmt.Errorf("bad timestamp %q of %s", fields[1], smp.Name)
+		}
+		smp.TS = ts
+	}
+	return smp, nil
+}
+
+// readQuoted reads a label value after its opening quote, undoing the
+// escapes \\ \" and \n, and returns it with the index after the closing quote.
+func readQuoted(s string, i int) (string, int, error) {
+	var b strings.Builder
+	for i < len(s) {
+		c := s[i]
+		switch c {
+		case '"':
+			return b.String(), i + 1, nil
+		case '\\':
+			if i+1 >= len(s) {
+				return "", 0, errors.New("unterminated escape")
+			}
+			switch s[i+1] {
+			case 'n':
+				b.WriteByte('\n')
+			case '\\', '"':
+				b.WriteByte(s[i+1])
+			default:
+				b.WriteByte('\\')
+				b.WriteByte(s[i+1])
+			}
+			i += 2
+			continue
+		}
+		b.WriteByte(c)
+		i++
+	}
+	return "", 0, errors.New("unterminated label value")
+}
+
+func isMetricNameByte(c byte, first bool) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == ':' || !first && c >= '0' && c <= '9'
+}
+
+func skipSpaces(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+func clip(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "…"
+	}
+	return s
+}
