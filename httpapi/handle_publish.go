@@ -91,7 +91,7 @@ func (s *Server) handleWrite() http.Handler {
 			return
 		}
 		start := time.Now()
-		if _, err := s.store.Append(r.Context(), msgs); err != nil {
+		if _, err := s.broker.Append(r.Context(), msgs); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -116,7 +116,7 @@ func (s *Server) publish(w http.ResponseWriter, r *http.Request, a auth.Access, 
 	if !s.checkPublish(w, r, a, msgs) {
 		return
 	}
-	frames, err := s.store.Append(r.Context(), msgs)
+	frames, err := s.broker.Append(r.Context(), msgs)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

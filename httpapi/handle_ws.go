@@ -275,7 +275,7 @@ func (c *wsConn) publish(op wsOp) error {
 		return c.replyErr(op.Ref, err)
 	}
 	start := time.Now()
-	frames, err := c.s.store.Append(c.ctx, msgs)
+	frames, err := c.s.broker.Append(c.ctx, msgs)
 	if err != nil {
 		return c.replyErr(op.Ref, err)
 	}

@@ -23,10 +23,17 @@ import (
 	"github.com/livedash/livedash/pubsub"
 )
 
+// Broker stores published messages and answers with their ids: the local
+// store on a single node, the cluster backplane in cluster mode.
+type Broker interface {
+	Append(ctx context.Context, msgs []livedash.Message) ([]*livedash.Frame, error)
+	Ping(ctx context.Context) error
+}
+
 // Store is what the HTTP layer needs from the message store.
 type Store interface {
 	pubsub.Log
-	Append(ctx context.Context, msgs []livedash.Message) ([]*livedash.Frame, error)
+	Broker
 	Topics(patterns []string) []livedash.TopicInfo
 	History(ctx context.Context, q livedash.HistoryQuery) ([]*livedash.Frame, error)
 	Buckets(ctx context.Context, patterns []string, from, to, step int64, field string) ([]livedash.Series, error)
@@ -35,7 +42,9 @@ type Store interface {
 
 // Options are the dependencies of a Server.
 type Options struct {
-	Store  Store
+	Store Store
+	// Broker takes publishes; nil means the Store itself (single node).
+	Broker Broker
 	Hub    *hub.Hub
 	Signer *auth.Signer
 	Config config.Config
@@ -118,6 +127,7 @@ func (l EventsList) Published(n int, took time.Duration) {
 // Server is the HTTP handler of livedash.
 type Server struct {
 	store   Store
+	broker  Broker
 	hub     *hub.Hub
 	signer  *auth.Signer
 	cfg     config.Config
@@ -155,6 +165,10 @@ func New(opts Options) *Server {
 	s.events = opts.Events
 	s.limits = newLimiter(opts.Config.Limits.PublishRate.PerSecond, opts.Config.Limits.ConnectionsPerToken)
 	s.metrics = opts.Metrics
+	s.broker = opts.Broker
+	if s.broker == nil {
+		s.broker = opts.Store
+	}
 	s.boards = opts.Dashboards
 	s.files = map[string]dashboard.Dashboard{}
 	for _, d := range opts.FileDashboards {

@@ -27,6 +27,10 @@ type Log interface {
 	TrimmedAfter(patterns []string, seq uint64) bool
 	// Head is the id of the newest message.
 	Head() livedash.ID
+	// WaitFor waits (briefly, as the log allows) until the head reaches
+	// seq and returns the head: in a cluster a node may not yet have
+	// ingested an id another node handed out.
+	WaitFor(ctx context.Context, seq uint64) livedash.ID
 }
 
 // DefaultBacklog is how many recent messages per topic a fresh subscription gets.
@@ -93,7 +97,7 @@ func (s *Session) Subscribe(ctx context.Context, patterns []string, since string
 	g := &group{patterns: patterns}
 	s.groups = append(s.groups, g)
 	if since != "" {
-		if reason := s.resumable(patterns, since); reason != "" {
+		if reason := s.resumable(ctx, patterns, since); reason != "" {
 			if err := emit.Reset(patterns, reason); err != nil {
 				return err
 			}
@@ -114,12 +118,15 @@ func (s *Session) Subscribe(ctx context.Context, patterns []string, since string
 }
 
 // resumable returns why a resume from since is impossible, or "".
-func (s *Session) resumable(patterns []string, since string) string {
+func (s *Session) resumable(ctx context.Context, patterns []string, since string) string {
 	id, err := livedash.ParseID(since)
 	if err != nil {
 		return "malformed id"
 	}
 	head := s.log.Head()
+	if id.Epoch == head.Epoch && id.Seq > head.Seq {
+		head = s.log.WaitFor(ctx, id.Seq)
+	}
 	if id.Epoch != head.Epoch || id.Seq > head.Seq {
 		return "unknown id"
 	}

@@ -124,6 +124,9 @@ func reverse(f []*livedash.Frame) {
 func (s *Store) TrimmedAfter(patterns []string, seq uint64) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if seq < s.gapThrough {
+		return true
+	}
 	for _, t := range s.matchingTopics(patterns) {
 		if t.trimmedThrough > seq {
 			return true

@@ -52,6 +52,13 @@ type Options struct {
 	Recent int
 	// Retention bounds what is kept; zero fields mean unbounded.
 	Retention Retention
+	// Epoch, when set, is the cluster's log name: the store adopts it, and
+	// if the file held another epoch its messages are dropped (they belong
+	// to another log). Empty: the store keeps or creates its own.
+	Epoch string
+	// CatchUpWait is how long WaitFor may wait for ids this node has not
+	// ingested yet (cluster mode); zero means the head is authoritative.
+	CatchUpWait time.Duration
 }
 
 // Retention says how much history is kept. Messages older than MaxAge (by
@@ -82,10 +89,13 @@ type Store struct {
 	closeMu  sync.RWMutex // held for reading while a request is queued
 	closed   bool
 
-	mu      sync.RWMutex // guards topics, byID and lastSeq
-	topics  map[string]*topicState
-	byID    map[int64]*topicState
-	lastSeq uint64
+	mu         sync.RWMutex // guards topics, byID, lastSeq, gapThrough, advanced
+	topics     map[string]*topicState
+	byID       map[int64]*topicState
+	lastSeq    uint64
+	gapThrough uint64        // ids up to here may be missing (cluster log gap)
+	advanced   chan struct{} // closed and replaced at every commit
+	catchUp    time.Duration
 }
 
 type topicState struct {
@@ -102,7 +112,10 @@ type topicState struct {
 
 type appendRequest struct {
 	msgs []livedash.Message
-	done chan appendResult
+	// assigned: the messages carry ids given by the cluster (Ingest);
+	// otherwise the store assigns them.
+	assigned bool
+	done     chan appendResult
 }
 
 type appendResult struct {
@@ -157,12 +170,14 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		stopped:  make(chan struct{}),
 		topics:   map[string]*topicState{},
 		byID:     map[int64]*topicState{},
+		advanced: make(chan struct{}),
+		catchUp:  opts.CatchUpWait,
 	}
 	if err := s.migrate(ctx); err != nil {
 		s.closeDBs()
 		return nil, err
 	}
-	if err := s.load(ctx); err != nil {
+	if err := s.load(ctx, opts.Epoch); err != nil {
 		s.closeDBs()
 		return nil, err
 	}
@@ -213,15 +228,30 @@ func (s *Store) migrate(ctx context.Context) error {
 }
 
 // load reads the epoch and per-topic state, creating the epoch on first open.
-func (s *Store) load(ctx context.Context) error {
+func (s *Store) load(ctx context.Context, adopt string) error {
 	err := s.write.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'epoch'").Scan(&s.epoch)
-	if errors.Is(err, sql.ErrNoRows) {
-		s.epoch = newEpoch()
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		s.epoch = adopt
+		if s.epoch == "" {
+			s.epoch = newEpoch()
+		}
 		if _, err := s.write.ExecContext(ctx, "INSERT INTO meta(key, value) VALUES ('epoch', ?)", s.epoch); err != nil {
 			return fmt.Errorf("store epoch: %w", err)
 		}
-	} else if err != nil {
+	case err != nil:
 		return fmt.Errorf("read epoch: %w", err)
+	case adopt != "" && adopt != s.epoch:
+		if err := s.adopt(ctx, adopt); err != nil {
+			return err
+		}
+	}
+	var gap sql.NullString
+	if err := s.write.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = 'gap_through'").Scan(&gap); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("read gap: %w", err)
+	}
+	if gap.Valid {
+		s.gapThrough, _ = strconv.ParseUint(gap.String, 10, 64)
 	}
 	rows, err := s.write.QueryContext(ctx, "SELECT id, name, count, last_seq, trimmed_through FROM topics")
 	if err != nil {
@@ -251,6 +281,48 @@ func (s *Store) load(ctx context.Context) error {
 	return nil
 }
 
+// Adopt makes the store part of the cluster log named epoch: unless it
+// already is, its messages (of another log) are dropped. Safe while running.
+func (s *Store) Adopt(ctx context.Context, epoch string) error {
+	return s.runJob(ctx, func(ctx context.Context) error {
+		if epoch == s.Epoch() {
+			return nil
+		}
+		if err := s.adopt(ctx, epoch); err != nil {
+			return err
+		}
+		s.mu.Lock()
+		s.topics, s.byID = map[string]*topicState{}, map[int64]*topicState{}
+		s.lastSeq, s.gapThrough = 0, 0
+		s.mu.Unlock()
+		return nil
+	})
+}
+
+// adopt drops the messages of another log and takes the cluster's epoch.
+func (s *Store) adopt(ctx context.Context, epoch string) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("adopt epoch: %w", err)
+	}
+	defer tx.Rollback()
+	for _, q := range []string{"DELETE FROM messages", "DELETE FROM topics", "DELETE FROM meta WHERE key = 'gap_through'"} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("adopt epoch: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE meta SET value = ? WHERE key = 'epoch'", epoch); err != nil {
+		return fmt.Errorf("adopt epoch: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("adopt epoch: %w", err)
+	}
+	s.mu.Lock()
+	s.epoch = epoch
+	s.mu.Unlock()
+	return nil
+}
+
 // newEpoch returns a random name for a new log, 8 characters of base32.
 func newEpoch() string {
 	var b [5]byte
@@ -261,7 +333,11 @@ func newEpoch() string {
 }
 
 // Epoch names this log; ids from another epoch are unknown here.
-func (s *Store) Epoch() string { return s.epoch }
+func (s *Store) Epoch() string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.epoch
+}
 
 // Head returns the id of the newest message (Seq 0 when the log is empty).
 func (s *Store) Head() livedash.ID {
@@ -283,10 +359,43 @@ func (s *Store) Ping(ctx context.Context) error {
 // them encoded. Either all are stored or none. Returns EUNAVAILABLE once the
 // store is closing.
 func (s *Store) Append(ctx context.Context, msgs []livedash.Message) ([]*livedash.Frame, error) {
-	if len(msgs) == 0 {
+	return s.enqueue(ctx, &appendRequest{msgs: msgs, done: make(chan appendResult, 1)})
+}
+
+// Ingest stores messages whose ids were assigned elsewhere (the cluster
+// log), in increasing id order: those at or below the head are skipped, and
+// a jump past head+1 is recorded as a gap (resumes from before it get a
+// reset). It returns the frames it stored.
+func (s *Store) Ingest(ctx context.Context, msgs []livedash.Message) ([]*livedash.Frame, error) {
+	return s.enqueue(ctx, &appendRequest{msgs: msgs, assigned: true, done: make(chan appendResult, 1)})
+}
+
+// WaitFor waits until the head reaches seq, ctx ends, or the store's
+// catch-up wait (Options.CatchUpWait) passes, and returns the head then.
+func (s *Store) WaitFor(ctx context.Context, seq uint64) livedash.ID {
+	deadline := time.NewTimer(s.catchUp)
+	defer deadline.Stop()
+	for {
+		s.mu.RLock()
+		head, advanced := livedash.ID{Seq: s.lastSeq, Epoch: s.epoch}, s.advanced
+		s.mu.RUnlock()
+		if head.Seq >= seq || s.catchUp <= 0 {
+			return head
+		}
+		select {
+		case <-advanced:
+		case <-deadline.C:
+			return s.Head()
+		case <-ctx.Done():
+			return s.Head()
+		}
+	}
+}
+
+func (s *Store) enqueue(ctx context.Context, req *appendRequest) ([]*livedash.Frame, error) {
+	if len(req.msgs) == 0 {
 		return nil, nil
 	}
-	req := &appendRequest{msgs: msgs, done: make(chan appendResult, 1)}
 	// Queue under the read lock: Close takes the write lock before it
 	// stops the writer, so every queued request is written.
 	s.closeMu.RLock()
@@ -369,7 +478,7 @@ func (s *Store) gather(group []*appendRequest) []*appendRequest {
 
 func (s *Store) commit(ctx context.Context, group []*appendRequest) {
 	start := time.Now()
-	frames, err := s.writeGroup(ctx, group)
+	frames, perReq, err := s.writeGroup(ctx, group)
 	s.onGroup(len(frames), time.Since(start), err)
 	if err != nil {
 		err = fmt.Errorf("append: %w", err)
@@ -378,20 +487,20 @@ func (s *Store) commit(ctx context.Context, group []*appendRequest) {
 		}
 		return
 	}
-	s.onCommit(frames)
-	i := 0
-	for _, req := range group {
-		req.done <- appendResult{frames: frames[i : i+len(req.msgs) : i+len(req.msgs)]}
-		i += len(req.msgs)
+	if len(frames) > 0 {
+		s.onCommit(frames)
+	}
+	for i, req := range group {
+		req.done <- appendResult{frames: perReq[i]}
 	}
 }
 
 // writeGroup writes one group in one transaction and, once committed,
 // updates the in-memory topic state.
-func (s *Store) writeGroup(ctx context.Context, group []*appendRequest) (frames []*livedash.Frame, err error) {
+func (s *Store) writeGroup(ctx context.Context, group []*appendRequest) (frames []*livedash.Frame, perReq [][]*livedash.Frame, err error) {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer func() {
 		if err != nil {
@@ -400,24 +509,36 @@ func (s *Store) writeGroup(ctx context.Context, group []*appendRequest) (frames 
 	}()
 	insert, err := tx.PrepareContext(ctx, "INSERT INTO messages(seq, topic_id, type, ts, data) VALUES (?, ?, ?, ?, ?)")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer insert.Close()
 
 	s.mu.RLock()
-	seq := s.lastSeq
+	seq, gap := s.lastSeq, s.gapThrough
 	s.mu.RUnlock()
 	newTopics := map[string]int64{}
 	touched := map[int64]*topicDelta{}
-	for _, req := range group {
+	perReq = make([][]*livedash.Frame, len(group))
+	for i, req := range group {
+		start := len(frames)
 		for _, m := range req.msgs {
+			if req.assigned {
+				if m.ID.Seq <= seq {
+					continue // already stored: ingest is idempotent
+				}
+				if m.ID.Seq > seq+1 {
+					gap = m.ID.Seq - 1 // the cluster log lost or trimmed what lies between
+				}
+				seq = m.ID.Seq
+			} else {
+				seq++
+			}
 			id, err := s.topicID(ctx, tx, m.Topic, newTopics)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
-			seq++
 			if _, err := insert.ExecContext(ctx, seq, id, m.Type, m.TS, []byte(m.Data)); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			m.ID = livedash.ID{Seq: seq, Epoch: s.epoch}
 			f := livedash.NewFrame(m)
@@ -430,14 +551,20 @@ func (s *Store) writeGroup(ctx context.Context, group []*appendRequest) (frames 
 			d.count++
 			d.last = f
 		}
+		perReq[i] = frames[start:len(frames):len(frames)]
 	}
 	for id, d := range touched {
 		if _, err := tx.ExecContext(ctx, "UPDATE topics SET count = count + ?, last_seq = ? WHERE id = ?", d.count, d.last.ID.Seq, id); err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+	}
+	if gap != s.gapThrough {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO meta(key, value) VALUES ('gap_through', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", strconv.FormatUint(gap, 10)); err != nil {
+			return nil, nil, err
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	s.mu.Lock()
@@ -457,7 +584,10 @@ func (s *Store) writeGroup(ctx context.Context, group []*appendRequest) (frames 
 		}
 	}
 	s.lastSeq = seq
-	return frames, nil
+	s.gapThrough = gap
+	close(s.advanced) // wake WaitFor callers
+	s.advanced = make(chan struct{})
+	return frames, perReq, nil
 }
 
 type topicDelta struct {
@@ -537,6 +667,7 @@ func (s *Store) query(ctx context.Context, db *sql.DB, q string, args ...any) ([
 		return nil, err
 	}
 	defer rows.Close()
+	epoch := s.Epoch()
 	var out []*livedash.Frame
 	for rows.Next() {
 		var (
@@ -553,7 +684,7 @@ func (s *Store) query(ctx context.Context, db *sql.DB, q string, args ...any) ([
 		if t == nil {
 			continue // a topic committed after our snapshot of the map; not ours to return
 		}
-		m.ID.Epoch = s.epoch
+		m.ID.Epoch = epoch
 		m.Topic = t.name
 		m.Data = data
 		out = append(out, livedash.NewFrame(m))

@@ -18,6 +18,13 @@ import (
 	"github.com/livedash/livedash/sqlite"
 )
 
+// stateStore keeps the engines' state: the local store on one node, Redis
+// in a cluster (so the next leader continues where the last one stopped).
+type stateStore interface {
+	LoadState(ctx context.Context, key string) ([]byte, error)
+	SaveState(ctx context.Context, key string, value []byte) error
+}
+
 // demoRollups are the rollups of --demo when the config has none. The shop
 // dashboard (dashboard/defaults/shop.yaml) reads the count of
 // rollup.shop.orders.today and the sum of rollup.shop.revenue.today.
@@ -35,7 +42,7 @@ func demoRollups() []rollup.Rule {
 // catching up from the store on what they have not seen; they publish
 // through p, the server's internal publisher (which may write sys.alerts).
 // A failing engine logs and carries on: it never takes the server down.
-func startEngines(start func(string, func(context.Context) error), cfg config.Config, demo bool, store *sqlite.Store, h *hub.Hub, p storePublisher, log *slog.Logger) error {
+func startEngines(start func(string, func(context.Context) error), cfg config.Config, demo bool, store *sqlite.Store, state stateStore, h *hub.Hub, p storePublisher, log *slog.Logger) error {
 	loc, err := cfg.Location()
 	if err != nil {
 		return err
@@ -46,7 +53,7 @@ func startEngines(start func(string, func(context.Context) error), cfg config.Co
 	}
 	if len(rules) > 0 {
 		rlog := log.With("engine", "rollup")
-		eng, err := rollup.New(rules, rollup.Options{Publisher: p, State: store, Location: loc, Logger: rlog})
+		eng, err := rollup.New(rules, rollup.Options{Publisher: p, State: state, Location: loc, Logger: rlog})
 		if err != nil {
 			return fmt.Errorf("rollups: %w", err)
 		}
@@ -56,7 +63,7 @@ func startEngines(start func(string, func(context.Context) error), cfg config.Co
 	}
 	if len(cfg.Alerts) > 0 {
 		alog := log.With("engine", "alert")
-		eng, err := alert.New(cfg.Alerts, alert.Options{Publisher: p, State: store, Logger: alog})
+		eng, err := alert.New(cfg.Alerts, alert.Options{Publisher: p, State: state, Logger: alog})
 		if err != nil {
 			return fmt.Errorf("alerts: %w", err)
 		}

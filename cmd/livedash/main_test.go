@@ -79,7 +79,13 @@ var urlRE = regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)`)
 // waits until it answers /healthz. The process is killed at test end.
 func startServer(t *testing.T, data, addr string, env ...string) *server {
 	t.Helper()
-	cmd := exec.Command(binary, "serve", "--addr", addr, "--data", data, "--host-metrics", "off")
+	return startServerArgs(t, data, addr, nil, env...)
+}
+
+// startServerArgs is startServer with more serve flags.
+func startServerArgs(t *testing.T, data, addr string, args []string, env ...string) *server {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"serve", "--addr", addr, "--data", data, "--host-metrics", "off"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	s := &server{t: t, cmd: cmd, data: data, stdout: &syncBuffer{}, stderr: &syncBuffer{}, exited: make(chan error, 1)}
 	cmd.Stdout = s.stdout

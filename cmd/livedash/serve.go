@@ -9,8 +9,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	neturl "net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +26,7 @@ import (
 	"github.com/livedash/livedash/httpapi"
 	"github.com/livedash/livedash/hub"
 	"github.com/livedash/livedash/metrics"
+	"github.com/livedash/livedash/redisbroker"
 	"github.com/livedash/livedash/sqlite"
 	"github.com/livedash/livedash/sysevent"
 	"github.com/livedash/livedash/web"
@@ -32,6 +35,7 @@ import (
 // serveOptions are the serve command's flags.
 type serveOptions struct {
 	addr, data, configPath, broker, hostMetrics, heartbeat, logFormat, logLevel, pprofAddr string
+	tlsCert, tlsKey                                                                        string
 	demo                                                                                   bool
 }
 
@@ -41,7 +45,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&o.addr, "addr", "localhost:8080", "address to listen on")
 	fs.StringVar(&o.data, "data", envOr(getenv, "LIVEDASH_DATA", "./livedash-data"), "data directory (store, secret)")
 	fs.StringVar(&o.configPath, "config", "", "YAML configuration file")
-	fs.StringVar(&o.broker, "broker", "memory", "broker: memory (in-process)")
+	fs.StringVar(&o.broker, "broker", "memory", "broker: memory (in-process), or redis://host:port for a cluster")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate file (serves HTTPS and HTTP/2)")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "TLS private key file")
 	fs.BoolVar(&o.demo, "demo", false, "publish a simulated shop and chat-bot")
 	fs.StringVar(&o.hostMetrics, "host-metrics", "1s", "host metrics interval, or off")
 	fs.StringVar(&o.heartbeat, "heartbeat", "", "stream heartbeat interval (default 15s, or the config's)")
@@ -65,8 +71,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		cfg.Heartbeat = config.Duration(d)
 	}
-	if o.broker != "memory" {
-		return usageError{fmt.Sprintf("serve: broker %q is not available in this build (use memory)", o.broker)}
+	if o.broker != "memory" && !strings.HasPrefix(o.broker, "redis://") && !strings.HasPrefix(o.broker, "rediss://") {
+		return usageError{fmt.Sprintf("serve: --broker must be memory or a redis:// URL, not %q", o.broker)}
+	}
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return usageError{"serve: --tls-cert and --tls-key go together"}
 	}
 	if o.hostMetrics != "off" {
 		if d, err := time.ParseDuration(o.hostMetrics); err != nil || d < 100*time.Millisecond {
@@ -99,24 +108,45 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 
 	h := hub.New(hub.Options{})
 	m := metrics.New(prometheus.NewRegistry(), h.Subscribers)
-	store, err := sqlite.Open(ctx, filepath.Join(o.data, "livedash.db"), sqlite.Options{
+	cluster := o.broker != "memory"
+	sopts := sqlite.Options{
 		OnCommit:  h.Publish,
 		OnGroup:   m.Committed,
 		Retention: sqlite.Retention{MaxAge: cfg.Retention.MaxAge.D(), MaxBytes: int64(cfg.Retention.MaxBytes)},
-	})
+	}
+	if cluster {
+		sopts.CatchUpWait = 3 * time.Second // ids handed out by other nodes
+	}
+	store, err := sqlite.Open(ctx, filepath.Join(o.data, "livedash.db"), sopts)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 
+	// The broker takes publishes: the store itself, or Redis in a cluster.
+	var broker httpapi.Broker = store
+	var state stateStore = store
+	var cb *redisbroker.Broker
+	if cluster {
+		rdb, err := redisbroker.Dial(ctx, o.broker)
+		if err != nil {
+			return err
+		}
+		defer rdb.Close()
+		if cb, err = redisbroker.New(ctx, rdb, store, redisbroker.Options{Logger: log.With("broker", "redis")}); err != nil {
+			return err
+		}
+		broker, state = cb, cb
+	}
+
 	boards, err := fileDashboards(cfg.DashboardsDir)
 	if err != nil {
 		return err
 	}
-	publisher := storePublisher{store}
+	publisher := storePublisher{broker}
 	events := sysevent.New(publisher, 5*time.Second, nil, log)
 	api := httpapi.New(httpapi.Options{
-		Store: store, Hub: h, Signer: signer, Config: cfg, Logger: log,
+		Store: store, Broker: broker, Hub: h, Signer: signer, Config: cfg, Logger: log,
 		UI: web.Handler(), Dashboards: store, FileDashboards: boards,
 		Events: httpapi.EventsList{events, m}, Metrics: m.Handler(),
 	})
@@ -130,7 +160,10 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 	srv.RegisterOnShutdown(func() { api.CloseStreams(context.Background()) })
 
 	url := "http://" + ln.Addr().String()
-	log.Info("livedash listening", "url", url, "data", o.data, "store", "sqlite", "broker", o.broker)
+	if o.tlsCert != "" {
+		url = "https://" + ln.Addr().String()
+	}
+	log.Info("livedash listening", "url", url, "data", o.data, "store", "sqlite", "broker", redactURL(o.broker), "epoch", store.Epoch())
 	if created {
 		tok, err := signer.Mint(auth.Claims{RegisteredClaims: jwt.RegisteredClaims{Subject: "first-admin"}, Admin: true}, 24*time.Hour)
 		if err == nil {
@@ -158,14 +191,30 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 		start("pprof", func(ctx context.Context) error { return servePprof(ctx, o.pprofAddr, log) })
 	}
 	startProducers(start, o, publisher, h, log)
-	if err := startEngines(start, cfg, o.demo, store, h, publisher, log); err != nil {
+	// Work that must run once per cluster runs on the node holding the lease.
+	startOnce := start
+	if cb != nil {
+		start("cluster-stream", cb.Run)
+		startOnce = func(name string, fn func(context.Context) error) {
+			start(name, func(ctx context.Context) error { return cb.Lead(ctx, name, fn) })
+		}
+	}
+	if err := startEngines(startOnce, cfg, o.demo, store, state, h, publisher, log); err != nil {
 		stopBG()
 		wg.Wait()
 		return err
 	}
 
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() {
+		if o.tlsCert != "" {
+			// Go's server speaks HTTP/2 over TLS by itself, which lifts the
+			// browser's six-connections-per-origin limit for SSE.
+			serveErr <- srv.ServeTLS(ln, o.tlsCert, o.tlsKey)
+			return
+		}
+		serveErr <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-serveErr:
 		stopBG()
@@ -203,12 +252,13 @@ func fileDashboards(dir string) ([]dashboard.Dashboard, error) {
 	return append(boards, fromDir...), nil // later names override earlier ones
 }
 
-// storePublisher lets in-process producers publish through the store, the
-// same path as HTTP publishes.
-type storePublisher struct{ store *sqlite.Store }
+// storePublisher lets in-process producers publish through the broker, the
+// same path as HTTP publishes (without the rights check, so the server may
+// write sys. topics).
+type storePublisher struct{ broker httpapi.Broker }
 
 func (p storePublisher) Publish(ctx context.Context, msgs []livedash.Message) ([]livedash.Message, error) {
-	frames, err := p.store.Append(ctx, msgs)
+	frames, err := p.broker.Append(ctx, msgs)
 	if err != nil {
 		return nil, err
 	}
@@ -238,4 +288,12 @@ func servePprof(ctx context.Context, addr string, log *slog.Logger) error {
 		return fmt.Errorf("pprof: %w", err)
 	}
 	return nil
+}
+
+// redactURL hides a password in a broker URL for logs.
+func redactURL(s string) string {
+	if u, err := neturl.Parse(s); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return s
 }
