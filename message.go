@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -93,6 +94,17 @@ type Frame struct {
 	JSON []byte // the envelope
 	SSE  []byte // "id: …\nevent: …\ndata: <envelope>\n\n"
 	WS   []byte // {"op":"message",…envelope fields…}
+
+	binOnce sync.Once
+	bin     []byte // the WebSocket message op in a binary encoding, made on first use
+}
+
+// Binary returns the message op in a binary encoding (CBOR for the
+// WebSocket subprotocol), made by enc on first use and then shared by every
+// subscriber that asked for it.
+func (f *Frame) Binary(enc func(*Frame) []byte) []byte {
+	f.binOnce.Do(func() { f.bin = enc(f) })
+	return f.bin
 }
 
 // NewFrame encodes m for every transport.

@@ -30,6 +30,9 @@ type Config struct {
 	Retention     Retention `yaml:"retention"`
 	Limits        Limits    `yaml:"limits"`
 	DashboardsDir string    `yaml:"dashboards_dir"`
+	// WebSocketCompression offers permessage-deflate to WebSocket clients:
+	// smaller frames for more CPU per connection. Off by default.
+	WebSocketCompression bool `yaml:"websocket_compression"`
 	// Timezone is the IANA zone of "today" rollups (e.g. Europe/Berlin);
 	// default UTC.
 	Timezone string `yaml:"timezone"`

@@ -87,7 +87,15 @@ func (s *Server) handleWebSocket() http.Handler {
 			return
 		}
 		defer s.limits.releaseConn(a.Subject())
-		conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.wsOrigins()})
+		compression := websocket.CompressionDisabled
+		if s.cfg.WebSocketCompression {
+			compression = websocket.CompressionContextTakeover
+		}
+		conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+			OriginPatterns:  s.wsOrigins(),
+			Subprotocols:    []string{subprotocolJSON, subprotocolCBOR},
+			CompressionMode: compression,
+		})
 		if err != nil {
 			return // Accept has answered the client
 		}
@@ -118,7 +126,8 @@ func (s *Server) handleWebSocket() http.Handler {
 			}
 		}()
 
-		c := &wsConn{s: s, conn: conn, ctx: ctx, access: a, sess: pubsub.NewSession(s.hub, s.store, true)}
+		c := &wsConn{s: s, conn: conn, ctx: ctx, access: a, sess: pubsub.NewSession(s.hub, s.store, true),
+			binary: conn.Subprotocol() == subprotocolCBOR}
 		defer c.sess.Close()
 		code, reason := c.loop(in)
 		c.sess.Close() // free the subscription before the close handshake
@@ -148,6 +157,7 @@ type wsConn struct {
 	ctx    context.Context
 	access auth.Access
 	sess   *pubsub.Session
+	binary bool // CBOR frames (subprotocol livedash.cbor)
 }
 
 func (c *wsConn) loop(in <-chan wsIncoming) (websocket.StatusCode, string) {
@@ -204,11 +214,19 @@ func (c *wsConn) loop(in <-chan wsIncoming) (websocket.StatusCode, string) {
 // handle answers one client frame. Only a failed write is returned: bad
 // frames get an error op and the connection goes on.
 func (c *wsConn) handle(msg wsIncoming) error {
+	data := msg.data
 	if msg.typ != websocket.MessageText {
-		return c.reply(wsReply{Op: "error", Code: "bad_request", Message: "binary frames are not supported; send JSON text frames"})
+		if !c.binary {
+			return c.reply(wsReply{Op: "error", Code: "bad_request", Message: "binary frames need the livedash.cbor subprotocol; send JSON text frames"})
+		}
+		j, err := cborToJSON(data)
+		if err != nil {
+			return c.reply(wsReply{Op: "error", Code: "bad_request", Message: err.Error()})
+		}
+		data = j
 	}
 	var op wsOp
-	if err := json.Unmarshal(msg.data, &op); err != nil {
+	if err := json.Unmarshal(data, &op); err != nil {
 		return c.reply(wsReply{Op: "error", Code: "bad_request", Message: "bad frame: " + err.Error()})
 	}
 	switch op.Op {
@@ -305,18 +323,31 @@ func (c *wsConn) reply(r wsReply) error {
 	if err != nil {
 		return err
 	}
+	if c.binary {
+		if b, err = jsonToCBOR(b); err != nil {
+			return err
+		}
+	}
 	return c.write(b)
 }
 
 func (c *wsConn) write(b []byte) error {
 	ctx, cancel := context.WithTimeout(c.ctx, writeTimeout)
 	defer cancel()
-	return c.conn.Write(ctx, websocket.MessageText, b)
+	typ := websocket.MessageText
+	if c.binary {
+		typ = websocket.MessageBinary
+	}
+	return c.conn.Write(ctx, typ, b)
 }
 
 // Frame sends a message op (pubsub.Emitter).
 func (c *wsConn) Frame(f *livedash.Frame) error {
-	if err := c.write(f.WS); err != nil {
+	b := f.WS
+	if c.binary {
+		b = f.Binary(cborMessage)
+	}
+	if err := c.write(b); err != nil {
 		return err
 	}
 	c.s.events.Delivered("ws", 1)

@@ -3,6 +3,11 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+
+	"github.com/fxamacker/cbor/v2"
+
+	"github.com/livedash/livedash"
+	"github.com/livedash/livedash/httpapi"
 	"slices"
 	"strings"
 	"testing"
@@ -229,4 +234,125 @@ func TestWebSocketAuth(t *testing.T) {
 	if status, _ := e.do("GET", "/api/v1/ws?token=bad", "", ""); status != 401 {
 		t.Fatalf("bad token upgrade: %d", status)
 	}
+}
+
+func TestWebSocketCBOR(t *testing.T) {
+	e := newEnv(t)
+	ids := e.publish("cb.a", 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	url := "ws" + strings.TrimPrefix(e.url, "http") + "/api/v1/ws?token=" + e.admin
+	conn, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{"livedash.cbor"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	if conn.Subprotocol() != "livedash.cbor" {
+		t.Fatalf("negotiated %q", conn.Subprotocol())
+	}
+	send := func(v any) {
+		b, err := cbor.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.Write(ctx, websocket.MessageBinary, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func() map[string]any {
+		typ, b, err := conn.Read(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if typ != websocket.MessageBinary {
+			t.Fatalf("got a %v frame in CBOR mode", typ)
+		}
+		var m map[string]any
+		if err := cbor.Unmarshal(b, &m); err != nil {
+			t.Fatalf("not CBOR: %v", err)
+		}
+		return m
+	}
+	send(map[string]any{"op": "subscribe", "ref": 1, "topics": []string{"cb.a"}, "backlog": 5})
+	if m := read(); m["op"] != "ok" {
+		t.Fatalf("subscribe: %v", m)
+	}
+	for i, want := range ids {
+		m := read()
+		if m["op"] != "message" || m["id"] != want || m["data"] != uint64(i) {
+			t.Fatalf("message %d: %v (data %T)", i, m, m["data"])
+		}
+	}
+	send(map[string]any{"op": "publish", "ref": 2, "messages": []any{map[string]any{"topic": "cb.a", "type": "event", "data": map[string]any{"x": 1.5}}}})
+	var sawOK, sawMsg bool
+	for !sawOK || !sawMsg {
+		m := read()
+		switch m["op"] {
+		case "ok":
+			sawOK = true
+		case "message":
+			sawMsg = m["data"].(map[any]any)["x"] == 1.5
+		}
+	}
+	// Bad CBOR gets an error, in CBOR, and the connection goes on.
+	if err := conn.Write(ctx, websocket.MessageBinary, []byte{0xff, 0x00, 0x13}); err != nil {
+		t.Fatal(err)
+	}
+	if m := read(); m["op"] != "error" || m["code"] != "bad_request" {
+		t.Fatalf("bad CBOR: %v", m)
+	}
+	send(map[string]any{"op": "ping", "ref": 3})
+	if m := read(); m["op"] != "pong" {
+		t.Fatalf("after bad CBOR: %v", m)
+	}
+}
+
+func TestWebSocketCompression(t *testing.T) {
+	e := newEnv(t, func(c *envConfig) { c.cfg.WebSocketCompression = true })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	url := "ws" + strings.TrimPrefix(e.url, "http") + "/api/v1/ws?token=" + e.admin
+	conn, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{CompressionMode: websocket.CompressionContextTakeover})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.CloseNow()
+	if !strings.Contains(resp.Header.Get("Sec-WebSocket-Extensions"), "permessage-deflate") {
+		t.Fatalf("deflate not negotiated: %q", resp.Header.Get("Sec-WebSocket-Extensions"))
+	}
+	ws := &wsClient{conn: conn, ctx: ctx}
+	ws.send(t, `{"op":"subscribe","ref":1,"topics":["z.a"],"backlog":0}`)
+	ws.read(t)
+	ids := e.publish("z.a", 3)
+	for _, want := range ids {
+		if m := ws.read(t); m["id"] != want {
+			t.Fatalf("got %v, want %s", m, want)
+		}
+	}
+}
+
+// BenchmarkWireEncoding measures encoding one message for every transport
+// (NewFrame: envelope, SSE frame, JSON WebSocket op) and the CBOR op, and
+// reports their sizes.
+func BenchmarkWireEncoding(b *testing.B) {
+	m := livedash.Message{ID: livedash.ID{Seq: 123456, Epoch: "vafzoupt"}, Topic: "shop.orders", Type: "event", TS: 1732262400123,
+		Data: json.RawMessage(`{"order_id":"ord-000042","customer":"Maya K.","items":[{"sku":"tee-blk-m","qty":2,"price":19.99}],"total":39.98,"currency":"USD"}`)}
+	b.Run("json-sse-ws", func(b *testing.B) {
+		b.ReportAllocs()
+		var f *livedash.Frame
+		for i := 0; i < b.N; i++ {
+			f = livedash.NewFrame(m)
+		}
+		b.ReportMetric(float64(len(f.SSE)), "sse-bytes")
+		b.ReportMetric(float64(len(f.WS)), "ws-json-bytes")
+	})
+	b.Run("cbor", func(b *testing.B) {
+		f := livedash.NewFrame(m)
+		b.ReportAllocs()
+		var out []byte
+		for i := 0; i < b.N; i++ {
+			out = httpapi.CBOROf(f)
+		}
+		b.ReportMetric(float64(len(out)), "ws-cbor-bytes")
+	})
 }

@@ -166,9 +166,9 @@ func BenchmarkFanout(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				g := *f
+				g := &livedash.Frame{Message: f.Message, JSON: f.JSON, SSE: f.SSE, WS: f.WS}
 				g.ID.Seq = uint64(i + 1)
-				h.Publish([]*livedash.Frame{&g})
+				h.Publish([]*livedash.Frame{g})
 				for j, s := range subs {
 					bufs[j] = s.Take(bufs[j])
 				}

@@ -1,0 +1,4 @@
+package httpapi
+
+// CBOROf exposes the CBOR message encoding to the external tests.
+var CBOROf = cborMessage
