@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { setToken, getToken } from '../lib/token';
 
 /** Shown on any 401: explains how to get a token and takes one. */
-export function SignIn({ reason }: { reason?: string }) {
+export function SignIn({ reason, title }: { reason?: string; title?: string }) {
   const [value, setValue] = useState('');
   const had = getToken() !== null;
   const submit = (e: FormEvent) => {
@@ -18,10 +18,13 @@ export function SignIn({ reason }: { reason?: string }) {
         <div className="brand brand-lg">
           <Logo /> livedash
         </div>
-        <h1>{had ? 'Your token was not accepted' : 'This dashboard needs a token'}</h1>
-        <p>
-          Ask your admin for a link, or run <code>livedash token --sub you --subscribe '&gt;'</code> and open{' '}
-          <code>/?token=…</code>
+        <h1>{had ? 'Your token was not accepted' : (title ?? 'This dashboard needs a token')}</h1>
+        <p className="muted">Ask your admin for a link with a token, or make one on the server:</p>
+        <pre className="cmd">
+          <code>livedash token --sub you --subscribe '&gt;'</code>
+        </pre>
+        <p className="muted small">
+          Then open <code>/?token=…</code> once: the token is kept in this browser.
         </p>
         {had && reason ? <p className="muted small">The server said: {reason}</p> : null}
         <label htmlFor="token">Paste a token</label>

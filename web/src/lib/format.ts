@@ -118,7 +118,7 @@ export function formatAxis(v: number, o: FormatOptions = {}): string {
     const a = Math.abs(v * (o.scale ?? 1));
     return formatValue(v, { ...o, compact: a >= 10_000, decimals: a >= 10_000 ? undefined : o.decimals });
   }
-  if (o.format === 'currency') return formatValue(v, { ...o, compact: Math.abs(v) >= 10_000, decimals: Math.abs(v) >= 100 ? 0 : undefined });
+  if (o.format === 'currency') return formatValue(v, { ...o, compact: Math.abs(v) >= 10_000, decimals: o.decimals ?? (Math.abs(v) >= 100 ? 0 : undefined) });
   return formatValue(v, o);
 }
 

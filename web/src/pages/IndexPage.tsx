@@ -5,6 +5,7 @@ import { Link } from '../components/Link';
 import type { Dashboard } from '../lib/dashboard';
 import { dashboardPath, embedPath } from '../lib/route';
 import { getToken, setToken } from '../lib/token';
+import { SignIn } from '../components/SignIn';
 
 const TYPE_ICONS: Record<string, string> = { stat: '#', chart: '∿', gauge: '◔', table: '☰', feed: '≡', alerts: '!' };
 
@@ -32,6 +33,9 @@ export function IndexPage() {
   };
 
   if (err?.status === 401) return null;
+  // Without a token the server lists only dashboards on public topics: when
+  // there are none, signing in is the way forward, not an empty page.
+  if (list && list.length === 0 && !getToken()) return <SignIn title="Sign in to see your dashboards" />;
   return (
     <>
       <Header />

@@ -3,7 +3,7 @@ import { optNum, type Widget } from '../../lib/dashboard';
 import { formatAgo } from '../../lib/duration';
 import type { Envelope } from '../../lib/envelope';
 import { useFrameRender, useTick, useWidgetFeed } from '../hooks';
-import { timeOf, WidgetNote } from './common';
+import { newestFirst, timeOf, WidgetNote } from './common';
 import { loadHistory } from './load';
 
 interface AlertData {
@@ -37,7 +37,7 @@ export function AlertsWidget({ widget }: { widget: Widget }) {
         list.current.push(m as Envelope<AlertData>);
         if (live && notifyRef.current) showNotification(m as Envelope<AlertData>);
       }
-      list.current.sort((a, b) => b.ts - a.ts);
+      newestFirst(list.current);
       if (list.current.length > limit) list.current.length = limit;
       render();
     },
@@ -80,7 +80,7 @@ export function AlertsWidget({ widget }: { widget: Widget }) {
           </button>
         ) : null}
       </div>
-      <ul className="list">
+      <ul className="list" hidden={list.current.length === 0}>
         {list.current.map((a) => {
           const sev = SEVERITIES.includes(String(a.data?.severity)) ? String(a.data.severity) : 'info';
           const state = typeof a.data?.state === 'string' ? a.data.state : 'firing';
@@ -105,7 +105,19 @@ export function AlertsWidget({ widget }: { widget: Widget }) {
           );
         })}
       </ul>
-      {list.current.length === 0 ? <WidgetNote loading={loading} error={error} empty="No alerts" /> : error ? <WidgetNote loading={false} error={error} /> : null}
+      {list.current.length === 0 ? (
+        <div className="list-empty">
+          {!loading && !error ? (
+            <svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" className="empty-icon">
+              <circle cx="12" cy="12" r="10" fill="none" stroke="currentColor" strokeWidth="1.6" />
+              <path d="M7.5 12.5l3 3 6-6.5" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" strokeLinejoin="round" />
+            </svg>
+          ) : null}
+          <WidgetNote loading={loading} error={error} empty="No alerts" />
+        </div>
+      ) : error ? (
+        <WidgetNote loading={false} error={error} />
+      ) : null}
     </div>
   );
 }

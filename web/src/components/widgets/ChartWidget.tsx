@@ -3,6 +3,7 @@ import uPlot from 'uplot';
 import { api } from '../../api/api';
 import { formatOptions, optDuration, optNum, optStr, optStrings, type Widget } from '../../lib/dashboard';
 import { formatAxis, formatValue } from '../../lib/format';
+import { byteIncrs, timeTicks } from '../../lib/axis';
 import { seriesLabels } from '../../lib/pattern';
 import { samples } from '../../lib/values';
 import { SeriesWindow, type Agg } from '../../lib/window';
@@ -58,6 +59,19 @@ export function ChartWidget({ widget }: { widget: Widget }) {
       const p = plot.current;
       if (!p) return;
       const data = w.data();
+      // For tests and debugging: how many values the plot holds, and the newest.
+      const box = boxRef.current;
+      if (box) {
+        let n = 0;
+        let newest: number | null = null;
+        for (let i = 1; i < data.length; i++) {
+          const col = data[i];
+          for (let r = 0; r < col.length; r++) if (col[r] != null) n++;
+          for (let r = col.length - 1; r >= 0 && newest === null && i === 1; r--) if (col[r] != null) newest = col[r] as number;
+        }
+        box.dataset.points = String(n);
+        box.dataset.last = newest === null ? '' : String(newest);
+      }
       p.batch(() => {
         p.setData(data as uPlot.AlignedData, false);
         p.setScale('x', { min: (now - windowMs) / 1000, max: (stepMs ? Math.ceil(now / stepMs) * stepMs : now) / 1000 });
@@ -122,6 +136,8 @@ export function ChartWidget({ widget }: { widget: Widget }) {
     const css = getComputedStyle(document.documentElement);
     const muted = css.getPropertyValue('--muted').trim() || '#6b7280';
     const grid = css.getPropertyValue('--grid').trim() || 'rgba(0,0,0,.06)';
+    // Canvas text does not resolve CSS variables: use the font's real value.
+    const font = `11px ${css.getPropertyValue('--font').trim() || 'sans-serif'}`;
     const labels = seriesLabels(keyList);
     const bars = kind === 'bar' ? uPlot.paths.bars!({ size: [0.75, 48], align: stepMs ? 1 : 0 }) : undefined;
     const opts: uPlot.Options = {
@@ -142,13 +158,27 @@ export function ChartWidget({ widget }: { widget: Widget }) {
         },
       },
       axes: [
-        { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { show: false }, font: '11px var(--font)', space: 70 },
         {
           stroke: muted,
           grid: { stroke: grid, width: 1 },
           ticks: { show: false },
-          font: '11px var(--font)',
-          values: (_u, splits) => splits.map((v) => formatAxis(v, fmt)),
+          font,
+          space: 70,
+          size: 34, // the default 50 leaves a gap between the labels and the legend
+          gap: 9, // clear of the lowest y label
+          values: (_u, splits, _ax, _space, incr) => timeTicks(splits, incr),
+        },
+        {
+          stroke: muted,
+          grid: { stroke: grid, width: 1 },
+          ticks: { show: false },
+          font,
+          incrs: fmt.format === 'bytes' && !fmt.scale ? byteIncrs() : undefined,
+          values: (_u, splits) => {
+            // Whole numbers on a currency axis: $500, not $500.00.
+            const whole = fmt.format === 'currency' && splits.every((v) => Number.isInteger(v));
+            return splits.map((v) => formatAxis(v, whole ? { ...fmt, decimals: 0 } : fmt));
+          },
           size: (_u, values) => (values ? Math.max(...values.map((v) => String(v).length)) * 6.5 + 16 : 40),
         },
       ],

@@ -5,7 +5,7 @@ import type { Envelope } from '../../lib/envelope';
 import { formatAny } from '../../lib/format';
 import { getPath } from '../../lib/values';
 import { useFrameRender, useTick, useWidgetFeed } from '../hooks';
-import { timeOf, WidgetNote } from './common';
+import { newestFirst, timeOf, WidgetNote } from './common';
 import { loadHistory } from './load';
 
 /** Recent event messages (and options.types), newest first. */
@@ -23,7 +23,7 @@ export function FeedWidget({ widget }: { widget: Widget }) {
     load: () => loadHistory(widget.topics, { limit }),
     apply: (msgs) => {
       for (const m of msgs) if (types.has(m.type)) list.current.push(m);
-      list.current.sort((a, b) => b.ts - a.ts);
+      newestFirst(list.current);
       if (list.current.length > limit) list.current.length = limit;
       render();
     },
@@ -35,12 +35,13 @@ export function FeedWidget({ widget }: { widget: Widget }) {
 
   return (
     <div className="feed">
-      <ul className="list">
+      <ul className="list" hidden={list.current.length === 0}>
         {list.current.map((m) => {
           const data = (m.data && typeof m.data === 'object' ? m.data : { value: m.data }) as Record<string, unknown>;
           const keys = fields.length ? fields : Object.keys(data).slice(0, 4);
           return (
             <li key={m.id} className="feed-item">
+              <div className="feed-row">
               <div className="feed-fields">
                 {keys.map((k, i) => {
                   const v = getPath(data, k);
@@ -54,17 +55,22 @@ export function FeedWidget({ widget }: { widget: Widget }) {
                   );
                 })}
               </div>
-              <div className="meta">
-                {multi ? <span>{m.topic}</span> : <span />}
-                <span title={new Date(m.ts).toLocaleString()}>
-                  {timeOf(m.ts)} · {formatAgo(now - m.ts)}
+                <span className="feed-time" title={new Date(m.ts).toLocaleString()}>
+                  {now - m.ts < 3_600_000 ? formatAgo(now - m.ts) : timeOf(m.ts)}
                 </span>
               </div>
+              {multi ? <div className="meta">{m.topic}</div> : null}
             </li>
           );
         })}
       </ul>
-      {list.current.length === 0 ? <WidgetNote loading={loading} error={error} empty="No events yet" /> : error ? <WidgetNote loading={false} error={error} /> : null}
+      {list.current.length === 0 ? (
+        <div className="list-empty">
+          <WidgetNote loading={loading} error={error} empty="No events yet" />
+        </div>
+      ) : error ? (
+        <WidgetNote loading={false} error={error} />
+      ) : null}
     </div>
   );
 }

@@ -1,6 +1,7 @@
 import { useRef } from 'react';
 import { formatOptions, optBool, optStr, optStrings, thresholds, type Widget } from '../../lib/dashboard';
 import type { Envelope } from '../../lib/envelope';
+import { columnLabel } from '../../lib/axis';
 import { formatAny } from '../../lib/format';
 import { shortLabels } from '../../lib/pattern';
 import { cssColor, thresholdColor } from '../../lib/trend';
@@ -68,8 +69,8 @@ export function TableWidget({ widget }: { widget: Widget }) {
             <tr>
               <th />
               {cols.map((c) => (
-                <th key={c} className="num">
-                  {c}
+                <th key={c} className="num" title={c}>
+                  {columnLabel(c)}
                 </th>
               ))}
             </tr>

@@ -1,4 +1,5 @@
 import type { Envelope } from '../../lib/envelope';
+import { compareIds } from '../../lib/ids';
 
 /** A small note under a widget: loading, or why history is missing. */
 export function WidgetNote({ loading, error, empty }: { loading: boolean; error: string | null; empty?: string | false }) {
@@ -8,9 +9,12 @@ export function WidgetNote({ loading, error, empty }: { loading: boolean; error:
   return null;
 }
 
-/** Newest first, by ts then arrival. */
+/**
+ * Newest first, by ts, then by id (publish order: a batch shares one ts),
+ * then by arrival for ids that do not compare.
+ */
 export function newestFirst<M extends Envelope>(list: M[]): M[] {
-  return list.sort((a, b) => b.ts - a.ts);
+  return list.sort((a, b) => b.ts - a.ts || -(compareIds(a.id, b.id) ?? 0));
 }
 
 export function timeOf(ts: number): string {
