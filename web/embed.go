@@ -12,6 +12,8 @@ package web
 
 import (
 	"embed"
+
+	"github.com/klauspost/compress/gzhttp"
 	"io/fs"
 	"net/http"
 	"path"
@@ -27,7 +29,13 @@ func Handler() http.Handler {
 	if err != nil {
 		panic(err) // "dist" is a valid path: cannot happen
 	}
-	return newHandler(sub)
+	return compressed(newHandler(sub))
+}
+
+// compressed gzips responses for clients that accept it: the app's
+// JavaScript shrinks about threefold on the wire.
+func compressed(h http.Handler) http.Handler {
+	return gzhttp.GzipHandler(h)
 }
 
 // notBuilt is served, with status 503, when dist/index.html is missing.

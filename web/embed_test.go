@@ -1,6 +1,7 @@
 package web
 
 import (
+	"compress/gzip"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -108,5 +109,34 @@ func TestHandlerEmbedded(t *testing.T) {
 	res := get(t, Handler(), http.MethodGet, "/")
 	if res.StatusCode != 200 && res.StatusCode != 503 {
 		t.Fatalf("GET / = %d, want 200 (built) or 503 (not built)", res.StatusCode)
+	}
+}
+
+func TestAssetsAreCompressed(t *testing.T) {
+	js := strings.Repeat("console.log('livedash');\n", 200)
+	h := compressed(newHandler(fstest.MapFS{
+		"index.html":        {Data: []byte("<!doctype html><title>x</title>")},
+		"assets/index-1.js": {Data: []byte(js)},
+	}))
+	req := httptest.NewRequest("GET", "/assets/index-1.js", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != 200 || rec.Header().Get("Content-Encoding") != "gzip" || rec.Body.Len() >= len(js)/4 {
+		t.Fatalf("status %d, encoding %q, %d bytes for %d", rec.Code, rec.Header().Get("Content-Encoding"), rec.Body.Len(), len(js))
+	}
+	zr, err := gzip.NewReader(rec.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(zr)
+	if string(got) != js {
+		t.Fatal("decompressed body differs")
+	}
+	// Without Accept-Encoding the body is plain.
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/assets/index-1.js", nil))
+	if rec.Header().Get("Content-Encoding") != "" || rec.Body.String() != js {
+		t.Fatal("plain request got a compressed body")
 	}
 }
