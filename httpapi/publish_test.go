@@ -322,3 +322,67 @@ func TestMetricsAndRequestID(t *testing.T) {
 		t.Fatalf("bad request id kept: %q", id)
 	}
 }
+
+func TestLineProtocolWrite(t *testing.T) {
+	e := newEnv(t)
+	body := "cpu,host=web1,cpu=cpu0 usage=3.5,idle=96.5 1732262400000000000\ntemp,room=kitchen value=21.5 1732262400000000000\n"
+	if status, b := e.do("POST", "/api/v1/write", e.admin, body); status != 204 {
+		t.Fatalf("write: %d %s", status, b)
+	}
+	_, h := e.do("GET", "/api/v1/history?topic=cpu.>&topic=temp.>", e.admin, "")
+	if !strings.Contains(h, `"topic":"cpu.cpu0.web1"`) || !strings.Contains(h, `"data":{"usage":3.5,"idle":96.5}`) ||
+		!strings.Contains(h, `"topic":"temp.kitchen","type":"point","ts":1732262400000,"data":21.5`) {
+		t.Fatalf("history after write: %s", h)
+	}
+	head := e.store.Head()
+	for _, tc := range []struct {
+		name, token, body string
+		status            int
+		contains          string
+	}{
+		{"bad second line", e.admin, "ok value=1\nbroken\n", 400, "line 2"},
+		{"no token", "", "a value=1", 401, "token"},
+		{"outside grant", e.grantToken("cpu.>", "pub"), "temp value=1", 403, "may not publish"},
+	} {
+		status, b := e.do("POST", "/api/v1/write", tc.token, tc.body)
+		if status != tc.status || !strings.Contains(b, tc.contains) {
+			t.Fatalf("%s: %d %s", tc.name, status, b)
+		}
+	}
+	if e.store.Head() != head {
+		t.Fatal("a refused write stored something")
+	}
+	// InfluxDB v2 clients send "Authorization: Token …".
+	status, _ := e.do("POST", "/api/v1/write?precision=s", "", "v2 value=1 1732262400", "Authorization", "Token "+e.admin)
+	if status != 204 {
+		t.Fatalf("Token auth: %d", status)
+	}
+}
+
+func TestCORS(t *testing.T) {
+	e := newEnv(t, withPublic("blog.>"), func(c *envConfig) { c.cfg.CORSOrigins = []string{"https://blog.example.com"} })
+	for _, tc := range []struct {
+		origin, method string
+		allowed        bool
+	}{
+		{"https://blog.example.com", "GET", true},
+		{"https://blog.example.com", "OPTIONS", true},
+		{"https://evil.example.com", "GET", false},
+	} {
+		req, _ := http.NewRequest(tc.method, e.url+"/api/v1/history?topic=blog.a", nil)
+		req.Header.Set("Origin", tc.origin)
+		req.Header.Set("Access-Control-Request-Method", "GET")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		got := resp.Header.Get("Access-Control-Allow-Origin")
+		if tc.allowed != (got == tc.origin) {
+			t.Fatalf("%s from %s: Access-Control-Allow-Origin %q", tc.method, tc.origin, got)
+		}
+		if tc.method == "OPTIONS" && (resp.StatusCode != 204 || !strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Last-Event-ID")) {
+			t.Fatalf("preflight: %d %v", resp.StatusCode, resp.Header)
+		}
+	}
+}
