@@ -45,6 +45,7 @@ Usage:
   livedash token   --sub NAME [--subscribe P]… [--publish P]… [--admin] [--ttl 24h]
   livedash publish [--url U] [--token T] [--type T] TOPIC [DATA|-]
   livedash tail    [--url U] [--token T] [--backlog N] PATTERN…
+  livedash bench   fanout|idle|publish|churn [--url U] [--token T] [--subs N] [--json] …
 
 Environment: LIVEDASH_URL, LIVEDASH_TOKEN, LIVEDASH_SECRET, LIVEDASH_DATA.
 `
@@ -65,6 +66,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runPublish(ctx, rest, getenv, stdin, stdout, stderr)
 	case "tail":
 		return runTail(ctx, rest, getenv, stdout, stderr)
+	case "bench":
+		return runBench(ctx, rest, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,0 +1,293 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// sseBufferSize is the line buffer of one SSE stream: a bench message's
+// lines fit many times over; longer lines are still read whole.
+const sseBufferSize = 2048
+
+// errStop ends a read early (the caller has what it wanted).
+var errStop = errors.New("stop reading")
+
+// readSSE reads Server-Sent Events from r, calling fn with each event's
+// type, id and data, until r ends or fn returns an error. Only the id,
+// event, data and retry fields are parsed; comments are skipped. The slices
+// passed to fn are valid during the call only.
+func readSSE(r io.Reader, retry *time.Duration, fn func(typ, id, data []byte) error) error {
+	br := bufio.NewReaderSize(r, sseBufferSize)
+	var typ, id, data, long []byte
+	for {
+		line, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			long = append(long[:0], line...)
+			for err == bufio.ErrBufferFull {
+				line, err = br.ReadSlice('\n')
+				long = append(long, line...)
+			}
+			line = long
+		}
+		if err != nil {
+			if err == io.EOF {
+				return io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
+		if len(line) == 0 {
+			if len(data) > 0 {
+				if err := fn(typ, id, bytes.TrimSuffix(data, []byte("\n"))); err != nil {
+					return err
+				}
+			}
+			typ, data = typ[:0], data[:0]
+			continue
+		}
+		if line[0] == ':' {
+			continue
+		}
+		field, value, _ := bytes.Cut(line, []byte(":"))
+		value = bytes.TrimPrefix(value, []byte(" "))
+		switch string(field) {
+		case "id":
+			id = append(id[:0], value...)
+		case "event":
+			typ = append(typ[:0], value...)
+		case "data":
+			data = append(append(data, value...), '\n')
+		case "retry":
+			if ms, err := strconv.Atoi(string(value)); err == nil && ms >= 0 && retry != nil {
+				*retry = time.Duration(ms) * time.Millisecond
+			}
+		}
+	}
+}
+
+// subscriber is one stream of a run, over SSE or WebSocket. After a
+// dropped connection it reconnects and resumes after the last id it saw,
+// as client.Stream does (Last-Event-ID for SSE, since for WebSocket).
+type subscriber struct {
+	r       *runner
+	ws      bool
+	topic   string
+	backlog int
+	v       *Verifier // nil: events are only counted
+
+	open        bool // the first connect succeeded (set before opened is called)
+	events      atomic.Int64
+	disconnects atomic.Int64
+	resumes     atomic.Int64
+	resets      atomic.Int64
+	lastID      []byte
+	retry       time.Duration
+}
+
+func (r *runner) newSubscriber(topic string, backlog int, v *Verifier) *subscriber {
+	return &subscriber{r: r, ws: r.o.Transport == "ws", topic: topic, backlog: backlog, v: v, retry: time.Second}
+}
+
+// run opens the stream (by deadline, at most len(sem) at once), calls
+// opened once with the outcome, and then reads it until ctx ends,
+// reconnecting after drops.
+func (s *subscriber) run(ctx context.Context, deadline time.Time, sem chan struct{}, opened func(error)) {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			opened(ctx.Err())
+			return
+		}
+		err = s.connect(ctx, deadline, func() { <-sem; s.open = true; opened(nil) })
+		if s.open {
+			break
+		}
+		<-sem
+		if ctx.Err() != nil {
+			break
+		}
+		s.r.errs.add("connect", err)
+		if time.Now().After(deadline) {
+			break
+		}
+		sleep(ctx, 100*time.Millisecond)
+	}
+	if !s.open {
+		opened(err)
+		return
+	}
+	for ctx.Err() == nil {
+		if err != nil {
+			s.r.errs.add("stream", err)
+		}
+		if !sleep(ctx, s.retry) {
+			return
+		}
+		err = s.connect(ctx, time.Time{}, func() { s.resumes.Add(1) })
+	}
+}
+
+// connect opens one connection and reads it until it ends; connected is
+// called once it is open (the subscription registered). A zero deadline
+// means none.
+func (s *subscriber) connect(ctx context.Context, deadline time.Time, connected func()) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if !deadline.IsZero() {
+		t := time.AfterFunc(time.Until(deadline), cancel)
+		defer t.Stop()
+		stop := func() bool { return t.Stop() }
+		if s.ws {
+			return s.readWS(ctx, stop, connected)
+		}
+		return s.readSSE(ctx, stop, connected)
+	}
+	always := func() bool { return true }
+	if s.ws {
+		return s.readWS(ctx, always, connected)
+	}
+	return s.readSSE(ctx, always, connected)
+}
+
+// readSSE opens an SSE stream; once the answer's headers arrive (the
+// server sends them after registering the subscription) and inTime says
+// the connect deadline has not passed, connected is called.
+func (s *subscriber) readSSE(ctx context.Context, inTime func() bool, connected func()) error {
+	path := "/api/v1/stream?topic=" + url.QueryEscape(s.topic) + "&backlog=" + strconv.Itoa(s.backlog)
+	req, err := s.r.request(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	if len(s.lastID) > 0 {
+		req.Header.Set("Last-Event-ID", string(s.lastID))
+	}
+	resp, err := s.r.subs.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return statusError(resp)
+	}
+	if !inTime() {
+		return errors.New("connect deadline passed")
+	}
+	connected()
+	err = readSSE(resp.Body, &s.retry, func(typ, id, data []byte) error {
+		now := time.Now().UnixNano()
+		s.events.Add(1)
+		if string(typ) == "reset" {
+			s.resets.Add(1)
+			return nil
+		}
+		if len(id) > 0 {
+			s.lastID = append(s.lastID[:0], id...)
+		}
+		if s.v != nil {
+			s.v.Receive(data, now)
+		}
+		return nil
+	})
+	if ctx.Err() == nil {
+		s.disconnects.Add(1)
+	}
+	return err
+}
+
+// readWS opens a WebSocket, subscribes and pings; the pong proves the
+// subscription registered (the server handles a connection's frames in
+// order), and then connected is called.
+func (s *subscriber) readWS(ctx context.Context, inTime func() bool, connected func()) error {
+	c, _, err := websocket.Dial(ctx, s.r.o.URL+"/api/v1/ws", &websocket.DialOptions{HTTPClient: s.r.subs, HTTPHeader: s.r.authHeader()})
+	if err != nil {
+		return err
+	}
+	defer c.CloseNow()
+	c.SetReadLimit(4 << 20)
+	sub, _ := json.Marshal(map[string]any{"op": "subscribe", "ref": 1, "topics": []string{s.topic}, "backlog": s.backlog, "since": string(s.lastID)})
+	if err := c.Write(ctx, websocket.MessageText, sub); err != nil {
+		return err
+	}
+	if err := c.Write(ctx, websocket.MessageText, []byte(`{"op":"ping","ref":2}`)); err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	open := false
+	for {
+		_, rd, err := c.Reader(ctx)
+		if err == nil {
+			buf.Reset()
+			_, err = buf.ReadFrom(rd)
+		}
+		if err != nil {
+			if open && ctx.Err() == nil {
+				s.disconnects.Add(1)
+			}
+			return err
+		}
+		now := time.Now().UnixNano()
+		var f frame
+		if !parseFrame(buf.Bytes(), &f) {
+			if s.v != nil {
+				s.v.countInvalid()
+			}
+			continue
+		}
+		switch f.Op {
+		case "message":
+			s.events.Add(1)
+			s.lastID = append(s.lastID[:0], f.ID...)
+			if s.v != nil {
+				s.v.check(&f, now)
+			}
+		case "pong":
+			if f.Ref == 2 && !open {
+				if !inTime() {
+					return errors.New("connect deadline passed")
+				}
+				open = true
+				connected()
+			}
+		case "reset":
+			s.events.Add(1)
+			s.resets.Add(1)
+		case "error":
+			return fmt.Errorf("server: %s: %s", f.Code, f.Msg)
+		}
+	}
+}
+
+func (r *runner) authHeader() http.Header {
+	h := http.Header{}
+	if r.o.Token != "" {
+		h.Set("Authorization", "Bearer "+r.o.Token)
+	}
+	return h
+}
+
+// statusError describes a non-2xx answer.
+func statusError(resp *http.Response) error {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	var e struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(b, &e) != nil || e.Error == "" {
+		e.Error = string(bytes.TrimSpace(b))
+	}
+	return fmt.Errorf("%s: %s", resp.Status, e.Error)
+}

@@ -1,0 +1,121 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func envelope(topic string, seq int, sent int64) string {
+	return fmt.Sprintf(`{"id":"%d-e","topic":"%s","type":"event","ts":1,"data":{"seq":%d,"sent":%d}}`, seq+1, topic, seq, sent)
+}
+
+// TestVerifierCountsProblems feeds a stream with a duplicate, a gap, an
+// out-of-order message and junk, and checks each is counted as such.
+func TestVerifierCountsProblems(t *testing.T) {
+	const topic = "bench.fanout.x"
+	v := NewVerifier(topic, 8)
+	now := time.Now().UnixNano()
+	feed := []struct {
+		b    string
+		want Verdict
+	}{
+		{envelope(topic, 0, now-1e6), Delivered},
+		{envelope(topic, 1, now-1e6), Delivered},
+		{envelope(topic, 1, now-1e6), Duplicate},
+		{envelope(topic, 3, now-1e6), Delivered}, // gap: 2 missing for now
+		{envelope(topic, 5, now-1e6), Delivered}, // gap: 4 missing for good
+		{envelope(topic, 2, now-1e6), OutOfOrder},
+		{envelope(topic, 2, now-1e6), Duplicate},
+		{envelope("bench.other", 6, now), Invalid},
+		{envelope(topic, 8, now), Invalid}, // never published
+		{`{"topic":"` + topic + `","data":{"sent":1}}`, Invalid},
+		{`{not json`, Invalid},
+		{envelope(topic, 7, now-1e6), Delivered},
+	}
+	for i, f := range feed {
+		if got := v.Receive([]byte(f.b), now); got != f.want {
+			t.Errorf("message %d: verdict %d, want %d", i, got, f.want)
+		}
+	}
+	acked := []bool{true, true, true, true, true, true, true, true}
+	acked[6] = false // a failed publish is not expected
+	c := v.Counts(acked)
+	want := Counts{Delivered: 6, Lost: 1, Duplicated: 2, OutOfOrder: 1, Invalid: 4}
+	if c != want {
+		t.Errorf("counts %+v, want %+v", c, want)
+	}
+	p := percentiles(v.latency)
+	if p.Count != 6 || p.P50 != 1 || p.Max != 1 {
+		t.Errorf("latency %+v, want 6 of 1 ms", p)
+	}
+}
+
+func TestPercentiles(t *testing.T) {
+	ns := make([]int64, 1000)
+	for i := range ns {
+		ns[len(ns)-1-i] = int64(i+1) * 1e6 // 1…1000 ms, reversed
+	}
+	p := percentiles(ns)
+	if p.P50 != 500 || p.P90 != 900 || p.P99 != 990 || p.P999 != 999 || p.Max != 1000 || p.Mean != 500.5 {
+		t.Errorf("%+v", p)
+	}
+	if percentiles(nil) != nil {
+		t.Error("percentiles of nothing")
+	}
+}
+
+func TestReadSSE(t *testing.T) {
+	long := strings.Repeat("x", 3*sseBufferSize)
+	in := "retry: 2000\n\n: ping\n\nid: 1-e\nevent: point\ndata: {\"a\":1}\n\n" +
+		"event: reset\ndata: {\"topics\":[\"a\"]}\n\n" +
+		"id: 2-e\r\ndata: " + long + "\r\n\r\n" +
+		"id: 3-e\ndata: a\ndata: b\n\n"
+	type ev struct{ typ, id, data string }
+	var got []ev
+	retry := time.Second
+	err := readSSE(strings.NewReader(in), &retry, func(typ, id, data []byte) error {
+		got = append(got, ev{string(typ), string(id), string(data)})
+		return nil
+	})
+	if err != io.ErrUnexpectedEOF {
+		t.Errorf("end: %v", err)
+	}
+	want := []ev{{"point", "1-e", `{"a":1}`}, {"reset", "1-e", `{"topics":["a"]}`}, {"", "2-e", long}, {"", "3-e", "a\nb"}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("events\n%v\nwant\n%v", got, want)
+	}
+	if retry != 2*time.Second {
+		t.Errorf("retry %v", retry)
+	}
+}
+
+func TestParseFrame(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		ok   bool
+		want string // fmt of id topic seq sent
+	}{
+		{envelope("a.b", 3, 99), true, "4-e a.b 3 99"},
+		{`{"op":"message","id":"4-e","topic":"a.b","type":"event","ts":1,"data":{"seq":4,"sent":7}}`, true, "4-e a.b 4 7"},
+		{`{"topic":"a.b","id":"5-e","data":{"sent":7,"seq":5}}`, true, "5-e a.b 5 7"}, // other order: slow path
+		{`{"id":"6-e","topic":"a.b","type":"event","ts":1,"data":{"seq":6,"sent":7}`, false, ""},
+		{`{"id":"6-e","topic":"a.b","type":"event","ts":1,"data":{"seq":6,"sent":7}}x`, false, ""},
+		{`{"id":"7-e","topic":"a\"b","type":"event","ts":1,"data":{"seq":7,"sent":7}}`, true, "7-e a\"b 7 7"},
+	} {
+		var f frame
+		ok := parseFrame([]byte(tc.in), &f)
+		if ok != tc.ok {
+			t.Errorf("%s: ok %v", tc.in, ok)
+			continue
+		}
+		if ok {
+			got := fmt.Sprint(f.ID, " ", f.Topic, " ", *f.Data.Seq, " ", f.Data.Sent)
+			if got != tc.want {
+				t.Errorf("%s: got %q, want %q", tc.in, got, tc.want)
+			}
+		}
+	}
+}
