@@ -48,6 +48,7 @@ type Options struct {
 	Topic     string        // default bench.<scenario>.<random>, so runs never see each other's history
 	Messages  int           // fanout: messages to publish (default 200)
 	Rate      float64       // fanout and churn: messages/s from the one publisher (fanout 20, churn 10)
+	Inflight  int           // fanout and churn: publish requests under way at once (default 8)
 	Drain     time.Duration // fanout: wait for stragglers after the last publish (default 5s)
 	Hold      time.Duration // idle: how long the streams are held open (default 10s)
 	Conc      int           // publish: concurrent publishers (default 8)
@@ -86,11 +87,13 @@ func (o *Options) defaults() {
 		def(&o.Subs, 1000)
 	case "churn":
 		def(&o.Subs, 10)
+		def(&o.Inflight, 8)
 		if o.Rate <= 0 {
 			o.Rate = 10
 		}
 	default:
 		def(&o.Subs, 100)
+		def(&o.Inflight, 8)
 		if o.Rate <= 0 {
 			o.Rate = 20
 		}

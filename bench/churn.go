@@ -40,7 +40,7 @@ func (r *runner) churn(ctx context.Context, res *Result) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		r.publishAtRate(cctx, &pub, o.Topic, 0, o.Rate)
+		r.publishAtRate(cctx, &pub, o.Topic, 0, o.Rate, o.Inflight)
 	}()
 	for i := range o.Subs {
 		wg.Add(1)

@@ -108,8 +108,7 @@ func (s *Server) handleStream() http.Handler {
 			return
 		}
 		// A client cut off as slow may be stuck in a write: end it now.
-		stop := context.AfterFunc(doneContext(ctx, sess.Done()), func() { sse.rc.SetWriteDeadline(time.Now()) })
-		defer stop()
+		sess.OnCut(func() { sse.rc.SetWriteDeadline(time.Now()) })
 		s.serveLive(ctx, sess, a, sse, func() error {
 			sse.raw([]byte(": ping\n\n"))
 			return sse.flush()
@@ -166,19 +165,6 @@ func (s *Server) serveLive(ctx context.Context, sess *pubsub.Session, a auth.Acc
 	}
 }
 
-// doneContext returns a context cancelled when done closes (or parent ends).
-func doneContext(parent context.Context, done <-chan struct{}) context.Context {
-	ctx, cancel := context.WithCancel(parent)
-	go func() {
-		defer cancel()
-		select {
-		case <-done:
-		case <-ctx.Done():
-		}
-	}()
-	return ctx
-}
-
 func (s *Server) logStreamEnd(transport string, err error) {
 	if err != nil && !errors.Is(err, context.Canceled) && !isClosedConn(err) {
 		s.log.Warn("stream ended", "transport", transport, "err", err)
@@ -195,7 +181,8 @@ type sseWriter struct {
 	w      http.ResponseWriter
 	rc     *http.ResponseController
 	events Events
-	frames int // written since the last flush
+	frames int  // written since the last flush
+	armed  bool // the write deadline is set for the current batch
 	err    error
 }
 
@@ -204,8 +191,12 @@ func (e *sseWriter) raw(b []byte) {
 		return
 	}
 	// net/http buffers the response (4 KiB) and writes through when full,
-	// so idle streams hold no buffer of their own.
-	e.rc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	// so idle streams hold no buffer of their own. The write deadline is
+	// armed once per batch, not per frame.
+	if !e.armed {
+		e.rc.SetWriteDeadline(time.Now().Add(writeTimeout))
+		e.armed = true
+	}
 	_, e.err = e.w.Write(b)
 }
 
@@ -227,8 +218,11 @@ func (e *sseWriter) flush() error {
 	if e.err != nil {
 		return e.err
 	}
-	e.rc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	if !e.armed {
+		e.rc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	}
 	e.err = e.rc.Flush()
+	e.armed = false
 	if e.frames > 0 && e.err == nil {
 		e.events.Delivered("sse", e.frames)
 	}

@@ -75,6 +75,16 @@ type Subscriber struct {
 
 	ready chan struct{}
 	done  chan struct{}
+	onCut func() // called once when cut off as slow; guarded by mu
+}
+
+// OnCut sets fn to be called (from Publish, so it must not block) when s
+// is cut off for falling behind: a connection uses it to abort a write
+// that is stuck on the slow client.
+func (s *Subscriber) OnCut(fn func()) {
+	s.mu.Lock()
+	s.onCut = fn
+	s.mu.Unlock()
 }
 
 // Subscribe returns a new subscriber for patterns (which may be none yet).
@@ -339,9 +349,15 @@ func (h *Hub) deliver(s *Subscriber, f *livedash.Frame) {
 	s.queue = append(s.queue, f)
 	s.queued += len(f.SSE)
 	if s.queued > h.maxPending {
+		onCut := s.onCut
 		s.mu.Unlock()
-		if s.shut(ErrSlow) && h.onSlow != nil {
-			h.onSlow(s)
+		if s.shut(ErrSlow) {
+			if onCut != nil {
+				onCut()
+			}
+			if h.onSlow != nil {
+				h.onSlow(s)
+			}
 		}
 		return
 	}

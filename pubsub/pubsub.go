@@ -88,6 +88,10 @@ func (s *Session) Err() error { return s.sub.Err() }
 // Close ends the session.
 func (s *Session) Close() { s.sub.Close() }
 
+// OnCut sets fn to run (without blocking) when the session is cut off for
+// falling behind, so a write stuck on the slow client can be aborted.
+func (s *Session) OnCut(fn func()) { s.sub.OnCut(fn) }
+
 // Subscribe adds a subscription to patterns (already validated and
 // authorised) and emits its history: after the id since when given and
 // resumable, else (after a reset when since was given) the newest backlog
@@ -247,13 +251,16 @@ func (g *group) matches(topic string) bool {
 
 // recentSet remembers the last n ids added.
 type recentSet struct {
+	max  int
 	ring []uint64
 	next int
 	set  map[uint64]struct{}
 }
 
+// newRecentSet returns a set remembering up to n ids. It grows as ids
+// arrive, so an idle connection holds almost nothing.
 func newRecentSet(n int) *recentSet {
-	return &recentSet{ring: make([]uint64, 0, n), set: make(map[uint64]struct{}, n)}
+	return &recentSet{max: n, set: map[uint64]struct{}{}}
 }
 
 // add records seq and reports whether it was new.
@@ -261,7 +268,7 @@ func (r *recentSet) add(seq uint64) bool {
 	if _, ok := r.set[seq]; ok {
 		return false
 	}
-	if len(r.ring) < cap(r.ring) {
+	if len(r.ring) < r.max {
 		r.ring = append(r.ring, seq)
 	} else {
 		delete(r.set, r.ring[r.next])

@@ -39,6 +39,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&o.Topic, "topic", "", "topic (default bench.SCENARIO.<random>)")
 	fs.IntVar(&o.Messages, "messages", 200, "fanout: messages to publish")
 	fs.Float64Var(&o.Rate, "rate", 0, "fanout, churn: messages per second (default fanout 20, churn 10)")
+	fs.IntVar(&o.Inflight, "inflight", 0, "fanout, churn: publish requests under way at once (default 8; 1 = one at a time)")
 	fs.DurationVar(&o.Drain, "drain", 5*time.Second, "fanout: wait for stragglers after the last publish")
 	fs.DurationVar(&o.Hold, "hold", 10*time.Second, "idle: how long streams are held")
 	fs.IntVar(&o.Conc, "conc", 8, "publish: concurrent publishers")
