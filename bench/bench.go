@@ -38,7 +38,10 @@ var Scenarios = []string{"fanout", "idle", "publish", "churn"}
 // Options select a scenario and its load. Zero values take the defaults
 // documented on each field.
 type Options struct {
-	URL         string // server base URL, e.g. http://127.0.0.1:8080
+	URL string // server base URL, e.g. http://127.0.0.1:8080
+	// SubURLs, when set, are the servers subscribers read from, in turn
+	// (the nodes of a cluster); publishing goes to URL.
+	SubURLs     []string
 	Token       string // sent as a Bearer token; an admin token works for every scenario
 	AllowRemote bool   // permit a server that is not on loopback
 
@@ -113,6 +116,9 @@ func (o *Options) defaults() {
 		o.Topic = "bench." + o.Scenario + "." + randomSuffix()
 	}
 	o.URL = strings.TrimRight(o.URL, "/")
+	for i, u := range o.SubURLs {
+		o.SubURLs[i] = strings.TrimRight(u, "/")
+	}
 }
 
 func (o *Options) check() error {
@@ -124,6 +130,11 @@ func (o *Options) check() error {
 	}
 	if o.Batch > 1000 {
 		return fmt.Errorf("batch must be at most 1000 (the server's limit per request)")
+	}
+	for _, u := range o.SubURLs {
+		if err := CheckTarget(u, o.AllowRemote); err != nil {
+			return err
+		}
 	}
 	return CheckTarget(o.URL, o.AllowRemote)
 }
@@ -250,7 +261,12 @@ func newTransport(idle int) *http.Transport {
 }
 
 func (r *runner) request(ctx context.Context, method, path string, body io.Reader) (*http.Request, error) {
-	req, err := http.NewRequestWithContext(ctx, method, r.o.URL+path, body)
+	return r.requestAt(ctx, r.o.URL, method, path, body)
+}
+
+// requestAt builds a request to the server at base.
+func (r *runner) requestAt(ctx context.Context, base, method, path string, body io.Reader) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, base+path, body)
 	if err != nil {
 		return nil, err
 	}

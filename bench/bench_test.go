@@ -247,3 +247,21 @@ func TestRefusesRemoteServers(t *testing.T) {
 		t.Errorf("remote run: %v", err)
 	}
 }
+
+// TestFanoutAcrossServers: subscribers spread over several --sub-url
+// servers are each counted against what was published to --url.
+func TestFanoutAcrossServers(t *testing.T) {
+	url, tok := newServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := bench.Run(ctx, bench.Options{URL: url, SubURLs: []string{url, url + "/"}, Token: tok, Scenario: "fanout", Subs: 6, Messages: 30, Rate: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Connected != 6 || res.Delivered != res.Expected || res.Expected != 180 || res.Lost != 0 {
+		t.Fatalf("connected %d, delivered %d/%d, lost %d", res.Connected, res.Delivered, res.Expected, res.Lost)
+	}
+	if _, err := bench.Run(ctx, bench.Options{URL: url, SubURLs: []string{"http://10.1.2.3:8080"}, Token: tok, Scenario: "fanout"}); err == nil {
+		t.Fatal("a remote --sub-url was accepted")
+	}
+}

@@ -146,7 +146,7 @@ func (r *runner) fanout(ctx context.Context, res *Result) error {
 	defer stopSubs()
 	subs := make([]*subscriber, o.Subs)
 	for i := range subs {
-		subs[i] = r.newSubscriber(o.Topic, 0, NewVerifier(o.Topic, o.Messages))
+		subs[i] = r.newSubscriber(i, o.Topic, 0, NewVerifier(o.Topic, o.Messages))
 	}
 	var pub publisher
 	delivered := func() (n int64) {

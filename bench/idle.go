@@ -17,7 +17,7 @@ func (r *runner) idle(ctx context.Context, res *Result) error {
 	defer stopSubs()
 	subs := make([]*subscriber, o.Subs)
 	for i := range subs {
-		subs[i] = r.newSubscriber(o.Topic, 0, nil)
+		subs[i] = r.newSubscriber(i, o.Topic, 0, nil)
 	}
 	r.setPhase("connect")
 	var holdStart time.Time

@@ -82,6 +82,7 @@ func readSSE(r io.Reader, retry *time.Duration, fn func(typ, id, data []byte) er
 // as client.Stream does (Last-Event-ID for SSE, since for WebSocket).
 type subscriber struct {
 	r       *runner
+	base    string // server URL this subscriber reads from
 	ws      bool
 	topic   string
 	backlog int
@@ -96,8 +97,14 @@ type subscriber struct {
 	retry       time.Duration
 }
 
-func (r *runner) newSubscriber(topic string, backlog int, v *Verifier) *subscriber {
-	return &subscriber{r: r, ws: r.o.Transport == "ws", topic: topic, backlog: backlog, v: v, retry: time.Second}
+// newSubscriber makes the i-th subscriber; with several --sub-url servers
+// (a cluster) subscribers are spread over them in turn.
+func (r *runner) newSubscriber(i int, topic string, backlog int, v *Verifier) *subscriber {
+	base := r.o.URL
+	if n := len(r.o.SubURLs); n > 0 {
+		base = r.o.SubURLs[i%n]
+	}
+	return &subscriber{r: r, base: base, ws: r.o.Transport == "ws", topic: topic, backlog: backlog, v: v, retry: time.Second}
 }
 
 // run opens the stream (by deadline, at most len(sem) at once), calls
@@ -168,7 +175,7 @@ func (s *subscriber) connect(ctx context.Context, deadline time.Time, connected 
 // the connect deadline has not passed, connected is called.
 func (s *subscriber) readSSE(ctx context.Context, inTime func() bool, connected func()) error {
 	path := "/api/v1/stream?topic=" + url.QueryEscape(s.topic) + "&backlog=" + strconv.Itoa(s.backlog)
-	req, err := s.r.request(ctx, http.MethodGet, path, nil)
+	req, err := s.r.requestAt(ctx, s.base, http.MethodGet, path, nil)
 	if err != nil {
 		return err
 	}
@@ -213,7 +220,7 @@ func (s *subscriber) readSSE(ctx context.Context, inTime func() bool, connected 
 // subscription registered (the server handles a connection's frames in
 // order), and then connected is called.
 func (s *subscriber) readWS(ctx context.Context, inTime func() bool, connected func()) error {
-	c, _, err := websocket.Dial(ctx, s.r.o.URL+"/api/v1/ws", &websocket.DialOptions{HTTPClient: s.r.subs, HTTPHeader: s.r.authHeader()})
+	c, _, err := websocket.Dial(ctx, s.base+"/api/v1/ws", &websocket.DialOptions{HTTPClient: s.r.subs, HTTPHeader: s.r.authHeader()})
 	if err != nil {
 		return err
 	}

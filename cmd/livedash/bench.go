@@ -40,6 +40,8 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.IntVar(&o.Messages, "messages", 200, "fanout: messages to publish")
 	fs.Float64Var(&o.Rate, "rate", 0, "fanout, churn: messages per second (default fanout 20, churn 10)")
 	fs.IntVar(&o.Inflight, "inflight", 0, "fanout, churn: publish requests under way at once (default 8; 1 = one at a time)")
+	var subURLs string
+	fs.StringVar(&subURLs, "sub-url", "", "fanout, idle: comma-separated servers the subscribers read from, in turn (cluster nodes); default --url")
 	fs.DurationVar(&o.Drain, "drain", 5*time.Second, "fanout: wait for stragglers after the last publish")
 	fs.DurationVar(&o.Hold, "hold", 10*time.Second, "idle: how long streams are held")
 	fs.IntVar(&o.Conc, "conc", 8, "publish: concurrent publishers")
@@ -73,6 +75,9 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	if o.Scenario == "" {
 		fmt.Fprint(stderr, benchUsage)
 		return usageError{"bench: no scenario given"}
+	}
+	if subURLs != "" {
+		o.SubURLs = strings.Split(subURLs, ",")
 	}
 	var counts []int
 	if *sweep != "" {
