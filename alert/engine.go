@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math"
 	"sort"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/livedash/livedash"
+	"github.com/livedash/livedash/enginestate"
 )
 
 // Publisher stores and fans out alert messages. It must accept sys.alerts:
@@ -24,10 +24,7 @@ type Publisher interface {
 
 // StateStore keeps the engine's state across restarts. LoadState returns a
 // nil blob when nothing was saved under key.
-type StateStore interface {
-	LoadState(ctx context.Context, key string) ([]byte, error)
-	SaveState(ctx context.Context, key string, value []byte) error
-}
+type StateStore = enginestate.Store
 
 // StateKey is the key the engine saves its state under.
 const StateKey = "alert"
@@ -387,12 +384,8 @@ func (e *Engine) saveLocked(ctx context.Context, now time.Time) error {
 	for k, s := range e.series {
 		st.Series = append(st.Series, savedSeries{Rule: k.rule, Topic: k.topic, series: *s})
 	}
-	b, err := json.Marshal(st)
-	if err != nil {
-		return fmt.Errorf("alert: save: %w", err)
-	}
-	if err := e.opts.State.SaveState(ctx, StateKey, b); err != nil {
-		return fmt.Errorf("alert: save: %w", err)
+	if err := enginestate.Save(ctx, e.opts.State, StateKey, st); err != nil {
+		return err
 	}
 	e.moved, e.lastSave = false, now
 	return nil
@@ -406,17 +399,14 @@ func (e *Engine) Load(ctx context.Context) error {
 	if e.opts.State == nil {
 		return nil
 	}
-	b, err := e.opts.State.LoadState(ctx, StateKey)
-	if err != nil {
-		return fmt.Errorf("alert: load: %w", err)
-	}
-	if b == nil {
-		return nil
-	}
 	var st savedState
-	if err := json.Unmarshal(b, &st); err != nil {
+	found, err := enginestate.Load(ctx, e.opts.State, StateKey, &st)
+	if errors.Is(err, enginestate.ErrUnreadable) {
 		e.log.Warn("alert: saved state is unreadable; starting afresh", "err", err)
 		return nil
+	}
+	if err != nil || !found {
+		return err
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

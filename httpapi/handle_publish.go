@@ -18,56 +18,40 @@ type publishResponse struct {
 // handlePublish stores one message or a batch (all or nothing) and answers
 // with their ids once they are durable.
 func (s *Server) handlePublish() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a, err := s.access(r)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		body, err := s.readBody(w, r)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		msgs, err := livedash.DecodePublish(body, s.now(), int(s.cfg.Limits.MessageBytes))
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		s.publish(w, r, a, msgs)
-	})
+	return s.publishHandler(func(r *http.Request, body []byte) ([]livedash.Message, error) {
+		return livedash.DecodePublish(body, s.now(), int(s.cfg.Limits.MessageBytes))
+	}, answerIDs)
 }
 
 // handlePublishTopic stores one message whose body is the data JSON.
 func (s *Server) handlePublishTopic() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a, err := s.access(r)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		body, err := s.readBody(w, r)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
+	return s.publishHandler(func(r *http.Request, body []byte) ([]livedash.Message, error) {
 		in := livedash.PublishInput{Topic: r.PathValue("topic"), Type: r.URL.Query().Get("type"), Data: body}
 		if r.URL.Query().Has("ts") {
 			in.TS = tsParam(r.URL.Query().Get("ts"))
 		}
 		m, err := in.Validate(s.now(), int(s.cfg.Limits.MessageBytes))
 		if err != nil {
-			s.writeError(w, r, err)
-			return
+			return nil, err
 		}
-		s.publish(w, r, a, []livedash.Message{m})
-	})
+		return []livedash.Message{m}, nil
+	}, answerIDs)
 }
 
 // handleWrite stores InfluxDB line protocol (one point message per line;
 // see docs/ingest.md), all or nothing, and answers 204 as InfluxDB does.
 func (s *Server) handleWrite() http.Handler {
+	return s.publishHandler(func(r *http.Request, body []byte) ([]livedash.Message, error) {
+		return lineproto.Parse(body, r.URL.Query().Get("precision"), s.now())
+	}, func(w http.ResponseWriter, _ []*livedash.Frame) { w.WriteHeader(http.StatusNoContent) })
+}
+
+// publishHandler is the shape of every publish endpoint: verify the token,
+// read the body, decode it into messages, check rights and rate, store
+// them, answer. Any error answers and stores nothing.
+func (s *Server) publishHandler(decode func(*http.Request, []byte) ([]livedash.Message, error), answer func(http.ResponseWriter, []*livedash.Frame)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
 		a, err := s.access(r)
 		if err != nil {
 			s.writeError(w, r, err)
@@ -78,26 +62,35 @@ func (s *Server) handleWrite() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		msgs, err := lineproto.Parse(body, r.URL.Query().Get("precision"), s.now())
+		msgs, err := decode(r, body)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
 		if len(msgs) == 0 {
-			w.WriteHeader(http.StatusNoContent)
+			answer(w, nil)
 			return
 		}
 		if !s.checkPublish(w, r, a, msgs) {
 			return
 		}
-		start := time.Now()
-		if _, err := s.broker.Append(r.Context(), msgs); err != nil {
+		frames, err := s.broker.Append(r.Context(), msgs)
+		if err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		s.events.Published(len(msgs), time.Since(start))
-		w.WriteHeader(http.StatusNoContent)
+		s.events.Published(len(frames), time.Since(start))
+		answer(w, frames)
 	})
+}
+
+// answerIDs answers 200 {"ids":[…]}.
+func answerIDs(w http.ResponseWriter, frames []*livedash.Frame) {
+	ids := make([]string, len(frames))
+	for i, f := range frames {
+		ids[i] = f.ID.String()
+	}
+	writeJSON(w, http.StatusOK, publishResponse{IDs: ids})
 }
 
 // tsParam turns a ts query value into the JSON form ParseTS reads.
@@ -109,24 +102,6 @@ func tsParam(v string) []byte {
 		}
 	}
 	return []byte(v)
-}
-
-func (s *Server) publish(w http.ResponseWriter, r *http.Request, a auth.Access, msgs []livedash.Message) {
-	start := time.Now()
-	if !s.checkPublish(w, r, a, msgs) {
-		return
-	}
-	frames, err := s.broker.Append(r.Context(), msgs)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.events.Published(len(frames), time.Since(start))
-	ids := make([]string, len(frames))
-	for i, f := range frames {
-		ids[i] = f.ID.String()
-	}
-	writeJSON(w, http.StatusOK, publishResponse{IDs: ids})
 }
 
 // checkPublish answers the request with an error and returns false unless

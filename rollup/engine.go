@@ -14,6 +14,7 @@ import (
 	"github.com/axiomhq/hyperloglog"
 
 	"github.com/livedash/livedash"
+	"github.com/livedash/livedash/enginestate"
 )
 
 // Publisher stores and fans out the engine's stats messages.
@@ -23,10 +24,7 @@ type Publisher interface {
 
 // StateStore keeps the engine's state across restarts. LoadState returns a
 // nil blob when nothing was saved under key.
-type StateStore interface {
-	LoadState(ctx context.Context, key string) ([]byte, error)
-	SaveState(ctx context.Context, key string, value []byte) error
-}
+type StateStore = enginestate.Store
 
 // StateKey is the key the engine saves its state under.
 const StateKey = "rollup"
@@ -476,12 +474,8 @@ func (e *Engine) saveLocked(ctx context.Context, now time.Time) error {
 			st.Windows[a.topic] = sa
 		}
 	}
-	b, err := json.Marshal(st)
-	if err != nil {
-		return fmt.Errorf("rollup: save: %w", err)
-	}
-	if err := e.opts.State.SaveState(ctx, StateKey, b); err != nil {
-		return fmt.Errorf("rollup: save: %w", err)
+	if err := enginestate.Save(ctx, e.opts.State, StateKey, st); err != nil {
+		return err
 	}
 	e.changed, e.lastSave = false, now
 	return nil
@@ -494,17 +488,14 @@ func (e *Engine) Load(ctx context.Context) error {
 	if e.opts.State == nil {
 		return nil
 	}
-	b, err := e.opts.State.LoadState(ctx, StateKey)
-	if err != nil {
-		return fmt.Errorf("rollup: load: %w", err)
-	}
-	if b == nil {
-		return nil
-	}
 	var st savedState
-	if err := json.Unmarshal(b, &st); err != nil {
+	found, err := enginestate.Load(ctx, e.opts.State, StateKey, &st)
+	if errors.Is(err, enginestate.ErrUnreadable) {
 		e.log.Warn("rollup: saved state is unreadable; starting afresh", "err", err)
 		return nil
+	}
+	if err != nil || !found {
+		return err
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
