@@ -428,3 +428,65 @@ func TestClusterRecoversFromRedisDataLoss(t *testing.T) {
 		t.Fatalf("history after data loss:\n%s", h)
 	}
 }
+
+// TestClusterRollupSurvivesLeaderLoss: the node running the rollups is
+// killed with SIGKILL; another node takes the lease over and goes on from
+// the state in Redis, so the count stays exact.
+func TestClusterRollupSurvivesLeaderLoss(t *testing.T) {
+	r := startRedis(t)
+	cfg := filepath.Join(t.TempDir(), "livedash.yaml")
+	os.WriteFile(cfg, []byte("rollups:\n  - topic: lead.orders\n    windows: [today]\n    throttle: 100ms\n"), 0o600)
+	a := startNode(t, r, "--config", cfg, "--log-level", "debug")
+	time.Sleep(300 * time.Millisecond) // let a win the lease first
+	b := startNode(t, r, "--config", cfg, "--log-level", "debug")
+	tok := adminToken(t)
+	ctx := context.Background()
+	publish := func(s *server, n int) {
+		c := &client.Client{BaseURL: s.url, Token: tok}
+		for i := 0; i < n; i++ {
+			if _, err := c.PublishData(ctx, "lead.orders", "", []byte("1")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	count := func(s *server) int {
+		resp, err := http.Get(s.url + "/api/v1/topics?topic=rollup.lead.orders.today&token=" + tok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var ts []struct{ Last struct{ Data struct{ Count int } } }
+		json.NewDecoder(resp.Body).Decode(&ts)
+		if len(ts) == 0 {
+			return -1
+		}
+		return ts[0].Last.Data.Count
+	}
+	waitCount := func(s *server, want int, within time.Duration) {
+		t.Helper()
+		deadline := time.Now().Add(within)
+		for {
+			got := count(s)
+			if got == want {
+				return
+			}
+			if got > want {
+				t.Fatalf("rollup counted %d, want %d: counted twice", got, want)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("rollup at %d, want %d\nA:\n%s\nB:\n%s", got, want, a.stderr.String(), b.stderr.String())
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	publish(b, 20)
+	waitCount(b, 20, 10*time.Second)
+	leader, other := a, b
+	if !strings.Contains(a.stderr.String(), `msg=leading`) {
+		leader, other = b, a
+	}
+	leader.cmd.Process.Signal(syscall.SIGKILL)
+	publish(other, 15)
+	// The lease runs out (6 s), the other node takes over and catches up.
+	waitCount(other, 35, 20*time.Second)
+}
