@@ -316,7 +316,8 @@ func TestGracefulRestartResumes(t *testing.T) {
 }
 
 // waitConnected publishes probes until the stream delivers one, so the
-// test knows the subscription is live.
+// test knows the subscription is live; then it publishes a fence and
+// drains everything up to it, so no late probe is mistaken for test data.
 func waitConnected(t *testing.T, c *client.Client, topic string, got <-chan string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
@@ -326,10 +327,20 @@ func waitConnected(t *testing.T, c *client.Client, topic string, got <-chan stri
 		}
 		select {
 		case <-got:
-			for len(got) > 0 {
-				<-got
+			fence, err := c.PublishData(context.Background(), topic, "", []byte("0"))
+			if err != nil {
+				t.Fatal(err)
 			}
-			return
+			for {
+				select {
+				case id := <-got:
+					if id == fence {
+						return
+					}
+				case <-time.After(10 * time.Second):
+					t.Fatal("the fence never arrived")
+				}
+			}
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
