@@ -454,7 +454,9 @@ func TestClusterRollupSurvivesLeaderLoss(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		var ts []struct{ Last struct{ Data struct{ Count int } } }
+		var ts []struct {
+			Last struct{ Data struct{ Count int } }
+		}
 		json.NewDecoder(resp.Body).Decode(&ts)
 		if len(ts) == 0 {
 			return -1
