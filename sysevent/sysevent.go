@@ -5,8 +5,9 @@
 // interval, never one write per event. Only admins may read sys. topics.
 //
 // Topics (type stats or event):
-//   - sys.connections  stats {"sse":N,"ws":N,"opened":N,"closed":N} — open
-//     counts now, and opened/closed during the interval
+//   - sys.connections  stats {"sse":N,"ws":N,"opened":N,"closed":N,"node":…} —
+//     open counts now, and opened/closed during the interval; node names
+//     the server when it is one of a cluster
 //   - sys.rejections   event {"count":N,"by_status":{"401":N,…},"examples":[{"sub","status","error"}…]}
 //   - sys.consumers.slow event {"count":N,"examples":[{"transport","sub"}…]}
 package sysevent
@@ -39,6 +40,7 @@ type Reporter struct {
 	log      *slog.Logger
 
 	mu         sync.Mutex
+	node       string         // names this server in the summaries (cluster mode)
 	open       map[string]int // by transport
 	opened     int
 	closed     int
@@ -73,6 +75,14 @@ func New(pub Publisher, interval time.Duration, now func() time.Time, log *slog.
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Reporter{pub: pub, interval: interval, now: now, log: log, open: map[string]int{}, byStatus: map[int]int{}}
+}
+
+// SetNode names this server in the summaries, so several nodes of a
+// cluster can be told apart on the shared sys. topics.
+func (r *Reporter) SetNode(name string) {
+	r.mu.Lock()
+	r.node = name
+	r.mu.Unlock()
 }
 
 // StreamOpened counts a new SSE or WebSocket connection.
@@ -172,7 +182,11 @@ func (r *Reporter) take() []livedash.Message {
 		msgs = append(msgs, livedash.Message{Topic: topic, Type: typ, TS: ts, Data: b})
 	}
 	if r.changed {
-		add("sys.connections", livedash.TypeStats, map[string]int{"sse": r.open["sse"], "ws": r.open["ws"], "opened": r.opened, "closed": r.closed})
+		conns := map[string]any{"sse": r.open["sse"], "ws": r.open["ws"], "opened": r.opened, "closed": r.closed}
+		if r.node != "" {
+			conns["node"] = r.node
+		}
+		add("sys.connections", livedash.TypeStats, conns)
 		r.opened, r.closed, r.changed = 0, 0, false
 	}
 	if r.refused > 0 {

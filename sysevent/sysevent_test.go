@@ -43,7 +43,7 @@ func TestSummaries(t *testing.T) {
 		byTopic[m.Topic] = d
 	}
 	c := byTopic["sys.connections"]
-	if c["sse"] != 1.0 || c["ws"] != 1.0 || c["opened"] != 3.0 || c["closed"] != 1.0 {
+	if c["sse"] != 1.0 || c["ws"] != 1.0 || c["opened"] != 3.0 || c["closed"] != 1.0 || c["node"] != nil {
 		t.Fatalf("connections %v", c)
 	}
 	rej := byTopic["sys.rejections"]
@@ -58,5 +58,14 @@ func TestSummaries(t *testing.T) {
 	r.Flush(context.Background())
 	if len(rec.msgs) != n {
 		t.Fatalf("repeated %d messages", len(rec.msgs)-n)
+	}
+	// In a cluster the node is named.
+	r.SetNode("host-a/10.0.0.1:8080")
+	r.StreamOpened("sse")
+	r.Flush(context.Background())
+	var last map[string]any
+	json.Unmarshal(rec.msgs[len(rec.msgs)-1].Data, &last)
+	if last["node"] != "host-a/10.0.0.1:8080" || last["sse"] != 2.0 {
+		t.Fatalf("named node: %v", last)
 	}
 }

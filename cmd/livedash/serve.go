@@ -159,6 +159,10 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 	// so their clients reconnect (and resume by id) elsewhere or later.
 	srv.RegisterOnShutdown(func() { api.CloseStreams(context.Background()) })
 
+	if cluster {
+		host, _ := os.Hostname()
+		events.SetNode(host + "/" + ln.Addr().String())
+	}
 	url := "http://" + ln.Addr().String()
 	if o.tlsCert != "" {
 		url = "https://" + ln.Addr().String()
