@@ -72,19 +72,11 @@ func (s *Server) handleStream() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		s.open.Add(1)
-		defer s.open.Done()
-		if s.streams.Err() != nil {
-			s.writeError(w, r, livedash.Errorf(livedash.EUNAVAILABLE, "server is shutting down"))
+		release, ok := s.admitStream(w, r, a, "sse")
+		if !ok {
 			return
 		}
-		if err := s.limits.acquireConn(a.Subject()); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		defer s.limits.releaseConn(a.Subject())
-		s.events.StreamOpened("sse")
-		defer s.events.StreamClosed("sse")
+		defer release()
 
 		h := w.Header()
 		h.Set("Content-Type", "text/event-stream; charset=utf-8")
@@ -116,6 +108,50 @@ func (s *Server) handleStream() http.Handler {
 	})
 }
 
+// admitStream lets a stream in unless the server is shutting down or the
+// token has all the streams it may; it counts the stream until release.
+// When it refuses, it has answered the request.
+func (s *Server) admitStream(w http.ResponseWriter, r *http.Request, a auth.Access, transport string) (release func(), ok bool) {
+	s.open.Add(1)
+	if s.streams.Err() != nil {
+		s.open.Done()
+		s.writeError(w, r, livedash.Errorf(livedash.EUNAVAILABLE, "server is shutting down"))
+		return nil, false
+	}
+	if err := s.limits.acquireConn(a.Subject()); err != nil {
+		s.open.Done()
+		s.writeError(w, r, err)
+		return nil, false
+	}
+	s.events.StreamOpened(transport)
+	return func() {
+		s.events.StreamClosed(transport)
+		s.limits.releaseConn(a.Subject())
+		s.open.Done()
+	}, true
+}
+
+// streamTimers returns a stream's heartbeat ticker and a channel that fires
+// when its token expires (nil when it has none); stop releases both.
+func (s *Server) streamTimers(a auth.Access) (heartbeat <-chan time.Time, expired <-chan time.Time, stop func()) {
+	hb := s.cfg.Heartbeat.D()
+	if hb <= 0 {
+		hb = 15 * time.Second
+	}
+	ticker := time.NewTicker(hb)
+	var timer *time.Timer
+	if exp := a.Expiry(); !exp.IsZero() {
+		timer = time.NewTimer(exp.Sub(s.now()))
+		expired = timer.C
+	}
+	return ticker.C, expired, func() {
+		ticker.Stop()
+		if timer != nil {
+			timer.Stop()
+		}
+	}
+}
+
 // liveEmitter is a transport's side of the live loop.
 type liveEmitter interface {
 	pubsub.Emitter
@@ -124,18 +160,8 @@ type liveEmitter interface {
 
 // serveLive pumps live messages until the stream must end.
 func (s *Server) serveLive(ctx context.Context, sess *pubsub.Session, a auth.Access, out liveEmitter, ping func() error) {
-	hb := s.cfg.Heartbeat.D()
-	if hb <= 0 {
-		hb = 15 * time.Second
-	}
-	heartbeat := time.NewTicker(hb)
-	defer heartbeat.Stop()
-	var expired <-chan time.Time
-	if exp := a.Expiry(); !exp.IsZero() {
-		t := time.NewTimer(exp.Sub(s.now()))
-		defer t.Stop()
-		expired = t.C
-	}
+	heartbeat, expired, stop := s.streamTimers(a)
+	defer stop()
 	for {
 		select {
 		case <-sess.Ready():
@@ -151,7 +177,7 @@ func (s *Server) serveLive(ctx context.Context, sess *pubsub.Session, a auth.Acc
 				s.events.SlowConsumer("sse", a.Subject())
 			}
 			return
-		case <-heartbeat.C:
+		case <-heartbeat:
 			if err := ping(); err != nil {
 				return
 			}

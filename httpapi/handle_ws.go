@@ -76,17 +76,11 @@ func (s *Server) handleWebSocket() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		s.open.Add(1)
-		defer s.open.Done()
-		if s.streams.Err() != nil {
-			s.writeError(w, r, livedash.Errorf(livedash.EUNAVAILABLE, "server is shutting down"))
+		release, ok := s.admitStream(w, r, a, "ws")
+		if !ok {
 			return
 		}
-		if err := s.limits.acquireConn(a.Subject()); err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		defer s.limits.releaseConn(a.Subject())
+		defer release()
 		compression := websocket.CompressionDisabled
 		if s.cfg.WebSocketCompression {
 			compression = websocket.CompressionContextTakeover
@@ -100,8 +94,6 @@ func (s *Server) handleWebSocket() http.Handler {
 			return // Accept has answered the client
 		}
 		defer conn.CloseNow()
-		s.events.StreamOpened("ws")
-		defer s.events.StreamClosed("ws")
 		limit := int64(s.cfg.Limits.RequestBytes)
 		if limit <= 0 {
 			limit = 1 << 20
@@ -162,18 +154,8 @@ type wsConn struct {
 
 func (c *wsConn) loop(in <-chan wsIncoming) (websocket.StatusCode, string) {
 	s := c.s
-	hb := s.cfg.Heartbeat.D()
-	if hb <= 0 {
-		hb = 15 * time.Second
-	}
-	heartbeat := time.NewTicker(hb)
-	defer heartbeat.Stop()
-	var expired <-chan time.Time
-	if exp := c.access.Expiry(); !exp.IsZero() {
-		t := time.NewTimer(exp.Sub(s.now()))
-		defer t.Stop()
-		expired = t.C
-	}
+	heartbeat, expired, stop := s.streamTimers(c.access)
+	defer stop()
 	for {
 		select {
 		case msg, ok := <-in:
@@ -194,7 +176,7 @@ func (c *wsConn) loop(in <-chan wsIncoming) (websocket.StatusCode, string) {
 				return closeSlowConsumer, "slow consumer: reconnect and resume with since"
 			}
 			return websocket.StatusNormalClosure, ""
-		case <-heartbeat.C:
+		case <-heartbeat:
 			ctx, cancel := context.WithTimeout(c.ctx, writeTimeout)
 			err := c.conn.Ping(ctx)
 			cancel()
