@@ -31,6 +31,8 @@ test: test-go test-web test-e2e
 test-go: web
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 15m ./...
+	@echo "again, SSE streams each served by a goroutine of their own (sse_goroutine_per_stream):"
+	LIVEDASH_TEST_SSE_GOROUTINES=1 $(GO) test -race -count=1 -timeout 5m ./httpapi/
 
 test-web: web/node_modules/.package-lock.json
 	cd web && npm test
@@ -40,7 +42,7 @@ test-e2e: build
 
 ## bench: Go benchmarks of the hot paths (not part of make test)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./hub/ ./sqlite/ ./httpapi/
+	$(GO) test -run '^$$' -bench . -benchmem ./hub/ ./sqlite/ ./httpapi/ ./push/
 
 clean:
 	rm -rf bin web/dist/assets web/dist/index.html

@@ -33,6 +33,11 @@ type Config struct {
 	// WebSocketCompression offers permessage-deflate to WebSocket clients:
 	// smaller frames for more CPU per connection. Off by default.
 	WebSocketCompression bool `yaml:"websocket_compression"`
+	// SSEGoroutinePerStream serves each SSE stream from a goroutine of its
+	// own, through net/http, instead of handing plain HTTP/1.1 streams to
+	// the connection pool (package push) on Linux. For comparison and as
+	// a way out; off by default.
+	SSEGoroutinePerStream bool `yaml:"sse_goroutine_per_stream"`
 	// Timezone is the IANA zone of "today" rollups (e.g. Europe/Berlin);
 	// default UTC.
 	Timezone string `yaml:"timezone"`

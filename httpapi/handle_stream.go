@@ -76,12 +76,15 @@ func (s *Server) handleStream() http.Handler {
 		if !ok {
 			return
 		}
-		defer release()
 
 		h := w.Header()
 		h.Set("Content-Type", "text/event-stream; charset=utf-8")
 		h.Set("Cache-Control", "no-cache, no-store, no-transform")
 		h.Set("X-Accel-Buffering", "no") // nginx: do not buffer
+		if s.canPush(r) && s.servePushed(w, r, a, req, release) {
+			return
+		}
+		defer release()
 		if r.ProtoMajor == 1 {
 			h.Set("Connection", "keep-alive")
 		}
@@ -233,11 +236,14 @@ func (e *sseWriter) Frame(f *livedash.Frame) error {
 }
 
 func (e *sseWriter) Reset(patterns []string, reason string) error {
-	b, _ := json.Marshal(resetData{Topics: patterns, Reason: reason})
-	e.raw([]byte("event: reset\ndata: "))
-	e.raw(b)
-	e.raw([]byte("\n\n"))
+	e.raw(resetEvent(patterns, reason))
 	return e.err
+}
+
+// resetEvent is the SSE reset event for patterns.
+func resetEvent(patterns []string, reason string) []byte {
+	b, _ := json.Marshal(resetData{Topics: patterns, Reason: reason})
+	return append(append([]byte("event: reset\ndata: "), b...), "\n\n"...)
 }
 
 func (e *sseWriter) flush() error {

@@ -21,6 +21,7 @@ import (
 	"github.com/livedash/livedash/dashboard"
 	"github.com/livedash/livedash/hub"
 	"github.com/livedash/livedash/pubsub"
+	"github.com/livedash/livedash/push"
 )
 
 // Broker stores published messages and answers with their ids: the local
@@ -145,6 +146,9 @@ type Server struct {
 	streams     context.Context
 	stopStreams context.CancelFunc
 	open        sync.WaitGroup
+
+	poolMu sync.Mutex
+	pool   *push.Pool // pooled SSE streams; started on first use
 }
 
 // New returns a Server.
@@ -186,6 +190,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // ctx for them to finish.
 func (s *Server) CloseStreams(ctx context.Context) {
 	s.stopStreams()
+	s.closePool()
 	done := make(chan struct{})
 	go func() { s.open.Wait(); close(done) }()
 	select {

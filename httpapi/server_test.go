@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -80,6 +82,8 @@ func newEnvWithRetention(t *testing.T) *env {
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
 	ec := envConfig{cfg: config.Default()}
+	// make test runs this package a second time with the other SSE engine.
+	ec.cfg.SSEGoroutinePerStream = os.Getenv("LIVEDASH_TEST_SSE_GOROUTINES") == "1"
 	for _, o := range opts {
 		o(&ec)
 	}
@@ -225,6 +229,19 @@ func (e *env) openSSE(query string, headers ...string) *sseConn {
 	c.sc.Buffer(make([]byte, 64<<10), 1<<20)
 	e.t.Cleanup(c.close)
 	return c
+}
+
+// rawStream sends a stream request on a plain TCP connection (closed at
+// the end of the test) and returns it unread.
+func (e *env) rawStream(query string) net.Conn {
+	e.t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "GET /api/v1/stream?%s HTTP/1.1\r\nHost: x\r\n\r\n", query)
+	return conn
 }
 
 func (c *sseConn) close() { c.cancel(); c.resp.Body.Close() }

@@ -2,8 +2,6 @@ package httpapi_test
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"runtime"
 	"strings"
 	"testing"
@@ -18,12 +16,7 @@ import (
 // below what holding the slow client's backlog would take (~100 MB).
 func TestSlowConsumerIsCutOff(t *testing.T) {
 	e := newEnv(t)
-	conn, err := net.Dial("tcp", strings.TrimPrefix(e.url, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "GET /api/v1/stream?topic=load.a&backlog=0&token=%s HTTP/1.1\r\nHost: x\r\n\r\n", e.admin)
+	e.rawStream("topic=load.a&backlog=0&token=" + e.admin)
 	waitFor(t, func() bool { return e.hub.Subscribers() == 1 }, "the slow subscriber")
 
 	const total = 8_000

@@ -73,9 +73,19 @@ type Subscriber struct {
 	err      error
 	patterns map[string]int // guarded by hub.mu
 
-	ready chan struct{}
-	done  chan struct{}
-	onCut func() // called once when cut off as slow; guarded by mu
+	ready   chan struct{}
+	done    chan struct{}
+	onCut   func() // called once when cut off as slow; guarded by mu
+	onReady func() // called instead of signalling ready; guarded by mu
+}
+
+// OnReady sets fn to be called (from Publish, so it must not block)
+// instead of signalling Ready each time frames start waiting: a
+// connection pool uses it to wake the connection's writer.
+func (s *Subscriber) OnReady(fn func()) {
+	s.mu.Lock()
+	s.onReady = fn
+	s.mu.Unlock()
 }
 
 // OnCut sets fn to be called (from Publish, so it must not block) when s
@@ -361,7 +371,12 @@ func (h *Hub) deliver(s *Subscriber, f *livedash.Frame) {
 		}
 		return
 	}
+	onReady := s.onReady
 	s.mu.Unlock()
+	if wasEmpty && onReady != nil {
+		onReady()
+		return
+	}
 	if wasEmpty {
 		select {
 		case s.ready <- struct{}{}:

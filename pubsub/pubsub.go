@@ -79,6 +79,10 @@ func NewSession(h *hub.Hub, log Log, multi bool) *Session {
 // Ready receives a value when live frames wait; call Live then.
 func (s *Session) Ready() <-chan struct{} { return s.sub.Ready() }
 
+// OnReady sets fn to be called (without blocking) instead of signalling
+// Ready when live frames start waiting.
+func (s *Session) OnReady(fn func()) { s.sub.OnReady(fn) }
+
 // Done is closed when the session's subscriber is cut off (Err says why).
 func (s *Session) Done() <-chan struct{} { return s.sub.Done() }
 
