@@ -137,12 +137,17 @@ func (p *Pool) Add(nc net.Conn, src Source, until time.Time, onClose func(error)
 		nc.Close()
 		return nil, ErrPoolClosed
 	}
+	// Watch c before publishing it, both under p.mu: Pool.Close (which
+	// sets closed under p.mu before it closes anything, the watcher last)
+	// can then neither close c while it is being registered nor have
+	// stopped the watcher, and an Add that fails never calls onClose.
+	if err := p.watcher.add(c); err != nil {
+		p.mu.Unlock()
+		nc.Close()
+		return nil, fmt.Errorf("push: watch: %w", err)
+	}
 	p.conns[c] = struct{}{}
 	p.mu.Unlock()
-	if err := p.watcher.add(c); err != nil {
-		c.Close(fmt.Errorf("push: watch: %w", err))
-		return nil, err
-	}
 	if !until.IsZero() {
 		c.mu.Lock()
 		if !c.closed {
