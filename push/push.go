@@ -226,6 +226,10 @@ func (p *Pool) writer() {
 			c.drain()
 			batch[i] = nil
 		}
+		// Writers never block while connections wait, so without this
+		// they would hold every P until preempted (10 ms): the store's
+		// writer and the next publish would wait behind a whole fan-out.
+		runtime.Gosched()
 	}
 }
 

@@ -3,6 +3,8 @@
 # freshly started server on 127.0.0.1 (stopped afterwards), and leaves one
 # JSON result per scenario in $OUT (default ./bench-results).
 #   scripts/bench-targets.sh [path/to/livedash]
+# SERVE_ARGS adds flags to serve (e.g. "--config old-engine.yaml");
+# ONLY runs just the scenarios whose names it lists (e.g. "idle-sse-10k").
 set -euo pipefail
 BIN=${1:-bin/livedash}
 OUT=${OUT:-bench-results}
@@ -14,8 +16,9 @@ URL=http://127.0.0.1:$PORT
 
 run() { # name, bench args…
   local name=$1; shift
+  if [[ -n ${ONLY:-} && " $ONLY " != *" $name "* ]]; then return; fi
   local data; data=$(mktemp -d)
-  "$BIN" serve --addr 127.0.0.1:$PORT --data "$data" --host-metrics off 2>/dev/null &
+  "$BIN" serve --addr 127.0.0.1:$PORT --data "$data" --host-metrics off ${SERVE_ARGS:-} 2>/dev/null &
   local pid=$!
   trap 'kill $pid 2>/dev/null || true' EXIT
   for _ in $(seq 50); do curl -sf "$URL/healthz" >/dev/null && break; sleep 0.1; done
