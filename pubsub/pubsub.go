@@ -12,6 +12,8 @@ package pubsub
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sort"
 
 	"github.com/livedash/livedash"
 	"github.com/livedash/livedash/hub"
@@ -253,32 +255,57 @@ func (g *group) matches(topic string) bool {
 	return false
 }
 
-// recentSet remembers the last n ids added.
+// recentSet remembers up to max ids, and forgets the lowest first when
+// full. The ids are kept sorted in a ring: live ids arrive in increasing
+// order, so the common add is an append that may overwrite the lowest, and
+// the rarer ids of a new subscription's history are inserted in place.
+// It costs 8 bytes an id and grows as ids arrive, so an idle connection
+// holds almost nothing.
 type recentSet struct {
-	max  int
-	ring []uint64
-	next int
-	set  map[uint64]struct{}
+	max   int
+	ring  []uint64 // ring[(start+i)%len(ring)] is the i-th lowest id
+	start int
 }
 
-// newRecentSet returns a set remembering up to n ids. It grows as ids
-// arrive, so an idle connection holds almost nothing.
+// newRecentSet returns a set remembering up to n ids.
 func newRecentSet(n int) *recentSet {
-	return &recentSet{max: n, set: map[uint64]struct{}{}}
+	return &recentSet{max: n}
 }
 
-// add records seq and reports whether it was new.
+func (r *recentSet) at(i int) uint64 { return r.ring[(r.start+i)%len(r.ring)] }
+
+// add records seq and reports whether it was new. An id lower than every
+// remembered one while the set is full counts as new (it is too old to
+// tell).
 func (r *recentSet) add(seq uint64) bool {
-	if _, ok := r.set[seq]; ok {
+	n := len(r.ring)
+	i := sort.Search(n, func(i int) bool { return r.at(i) >= seq })
+	if i < n && r.at(i) == seq {
 		return false
 	}
-	if len(r.ring) < r.max {
-		r.ring = append(r.ring, seq)
-	} else {
-		delete(r.set, r.ring[r.next])
-		r.ring[r.next] = seq
-		r.next = (r.next + 1) % len(r.ring)
+	if n < r.max {
+		// Not full: the ring is not wrapped yet (start is 0).
+		r.ring = slices.Insert(r.ring, i, seq)
+		return true
 	}
-	r.set[seq] = struct{}{}
+	if i == 0 {
+		return true
+	}
+	// Full: drop the lowest id, L[0], and put seq between L[i-1] and L[i],
+	// moving whichever side is shorter by one place.
+	if i-1 <= n-i {
+		for k := 0; k < i-1; k++ {
+			r.ring[(r.start+k)%n] = r.ring[(r.start+k+1)%n]
+		}
+		r.ring[(r.start+i-1)%n] = seq
+	} else {
+		// L[i…] moves up into L[0]'s slot and the view starts one later;
+		// for a live id (the highest yet) nothing moves at all.
+		for k := n - 1; k >= i; k-- {
+			r.ring[(r.start+k+1)%n] = r.ring[(r.start+k)%n]
+		}
+		r.ring[(r.start+i)%n] = seq
+		r.start = (r.start + 1) % n
+	}
 	return true
 }
