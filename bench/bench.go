@@ -47,7 +47,7 @@ type Options struct {
 
 	Scenario  string        // fanout, idle, publish or churn
 	Subs      int           // subscribers or streams (fanout 100, idle 1000, churn 10)
-	Transport string        // sse (default) or ws, for fanout and churn
+	Transport string        // sse (default) or ws, for fanout, idle and churn
 	Topic     string        // default bench.<scenario>.<random>, so runs never see each other's history
 	Messages  int           // fanout: messages to publish (default 200)
 	Rate      float64       // fanout and churn: messages/s from the one publisher (fanout 20, churn 10)
@@ -232,7 +232,7 @@ func (r *runner) newResult() *Result {
 	case "fanout":
 		res.Transport, res.Subs, res.Messages, res.Rate = o.Transport, o.Subs, o.Messages, o.Rate
 	case "idle":
-		res.Transport, res.Subs, res.Hold = "sse", o.Subs, Seconds(o.Hold)
+		res.Transport, res.Subs, res.Hold = o.Transport, o.Subs, Seconds(o.Hold)
 	case "publish":
 		res.Conc, res.Batch, res.Duration = o.Conc, o.Batch, Seconds(o.Duration)
 	case "churn":

@@ -146,15 +146,22 @@ func TestPublish(t *testing.T) {
 }
 
 func TestIdle(t *testing.T) {
-	url, tok := newServer(t)
-	res := run(t, bench.Options{URL: url, Token: tok, Scenario: "idle", Subs: 50, Hold: 300 * time.Millisecond, PID: os.Getpid()})
-	if res.Connected != 50 || res.ConnectErrors != 0 || res.Disconnects != 0 {
-		t.Errorf("connected %d, errors %d, disconnects %d: %+v", res.Connected, res.ConnectErrors, res.Disconnects, res.Errors)
+	for _, transport := range []string{"sse", "ws"} {
+		t.Run(transport, func(t *testing.T) {
+			url, tok := newServer(t)
+			res := run(t, bench.Options{URL: url, Token: tok, Scenario: "idle", Transport: transport, Subs: 50, Hold: 300 * time.Millisecond, PID: os.Getpid()})
+			if res.Connected != 50 || res.ConnectErrors != 0 || res.Disconnects != 0 {
+				t.Errorf("connected %d, errors %d, disconnects %d: %+v", res.Connected, res.ConnectErrors, res.Disconnects, res.Errors)
+			}
+			if res.ConnectsPerSec <= 0 || res.Server == nil {
+				t.Errorf("connects/s %v, server %+v", res.ConnectsPerSec, res.Server)
+			}
+			if res.Transport != transport {
+				t.Errorf("result says transport %q, want %q", res.Transport, transport)
+			}
+			jsonFields(t, res, "connected", "connects_per_s", "server", "server_bytes_per_conn")
+		})
 	}
-	if res.ConnectsPerSec <= 0 || res.Server == nil {
-		t.Errorf("connects/s %v, server %+v", res.ConnectsPerSec, res.Server)
-	}
-	jsonFields(t, res, "connected", "connects_per_s", "server", "server_bytes_per_conn")
 }
 
 func TestChurn(t *testing.T) {
