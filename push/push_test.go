@@ -778,3 +778,18 @@ func BenchmarkPoolFanout(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*conns), "ns/delivery")
 }
+
+// BenchmarkLoopbackWrite is the floor under every delivery: one 200-byte
+// write(2) on a loopback TCP socket whose reader keeps up, with no pool
+// involved. The pool's cost per delivery is this plus its own.
+func BenchmarkLoopbackWrite(b *testing.B) {
+	server, client := pair(b)
+	go io.Copy(io.Discard, client)
+	frame := bytes.Repeat([]byte("x"), 200)
+	b.ResetTimer()
+	for range b.N {
+		if _, err := server.Write(frame); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
