@@ -24,6 +24,7 @@ type Result struct {
 
 	// The load asked for.
 	Transport string  `json:"transport,omitempty"`
+	Reader    string  `json:"reader,omitempty"` // how the generator read SSE streams: polled (epoll) or goroutines
 	Subs      int     `json:"subs,omitempty"`
 	Messages  int     `json:"messages,omitempty"`
 	Rate      float64 `json:"rate,omitempty"`
@@ -157,7 +158,11 @@ func WriteTable(w io.Writer, res *Result) error {
 	row := func(k, f string, a ...any) { fmt.Fprintf(tw, "%s\t"+f+"\n", append([]any{k}, a...)...) }
 	title := res.Scenario
 	if res.Transport != "" {
-		title += " (" + res.Transport + ")"
+		title += " (" + res.Transport
+		if res.Reader != "" && res.Transport == "sse" {
+			title += ", " + res.Reader + " reader"
+		}
+		title += ")"
 	}
 	if res.Interrupted {
 		title += " — INTERRUPTED, partial figures"

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -23,59 +25,6 @@ const sseBufferSize = 2048
 
 // errStop ends a read early (the caller has what it wanted).
 var errStop = errors.New("stop reading")
-
-// readSSE reads Server-Sent Events from r, calling fn with each event's
-// type, id and data, until r ends or fn returns an error. Only the id,
-// event, data and retry fields are parsed; comments are skipped. The slices
-// passed to fn are valid during the call only.
-func readSSE(r io.Reader, retry *time.Duration, fn func(typ, id, data []byte) error) error {
-	br := bufio.NewReaderSize(r, sseBufferSize)
-	var typ, id, data, long []byte
-	for {
-		line, err := br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			long = append(long[:0], line...)
-			for err == bufio.ErrBufferFull {
-				line, err = br.ReadSlice('\n')
-				long = append(long, line...)
-			}
-			line = long
-		}
-		if err != nil {
-			if err == io.EOF {
-				return io.ErrUnexpectedEOF
-			}
-			return err
-		}
-		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
-		if len(line) == 0 {
-			if len(data) > 0 {
-				if err := fn(typ, id, bytes.TrimSuffix(data, []byte("\n"))); err != nil {
-					return err
-				}
-			}
-			typ, data = typ[:0], data[:0]
-			continue
-		}
-		if line[0] == ':' {
-			continue
-		}
-		field, value, _ := bytes.Cut(line, []byte(":"))
-		value = bytes.TrimPrefix(value, []byte(" "))
-		switch string(field) {
-		case "id":
-			id = append(id[:0], value...)
-		case "event":
-			typ = append(typ[:0], value...)
-		case "data":
-			data = append(append(data, value...), '\n')
-		case "retry":
-			if ms, err := strconv.Atoi(string(value)); err == nil && ms >= 0 && retry != nil {
-				*retry = time.Duration(ms) * time.Millisecond
-			}
-		}
-	}
-}
 
 // subscriber is one stream of a run, over SSE or WebSocket. After a
 // dropped connection it reconnects and resumes after the last id it saw,
@@ -174,14 +123,12 @@ func (s *subscriber) connect(ctx context.Context, deadline time.Time, connected 
 // server sends them after registering the subscription) and inTime says
 // the connect deadline has not passed, connected is called.
 func (s *subscriber) readSSE(ctx context.Context, inTime func() bool, connected func()) error {
-	path := "/api/v1/stream?topic=" + url.QueryEscape(s.topic) + "&backlog=" + strconv.Itoa(s.backlog)
-	req, err := s.r.requestAt(ctx, s.base, http.MethodGet, path, nil)
+	req, err := s.sseRequest(ctx)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Accept", "text/event-stream")
-	if len(s.lastID) > 0 {
-		req.Header.Set("Last-Event-ID", string(s.lastID))
+	if s.r.reactor != nil {
+		return s.readSSEPolled(ctx, req, inTime, connected)
 	}
 	resp, err := s.r.subs.Do(req)
 	if err != nil {
@@ -195,21 +142,102 @@ func (s *subscriber) readSSE(ctx context.Context, inTime func() bool, connected 
 		return errors.New("connect deadline passed")
 	}
 	connected()
-	err = readSSE(resp.Body, &s.retry, func(typ, id, data []byte) error {
-		now := time.Now().UnixNano()
-		s.events.Add(1)
-		if string(typ) == "reset" {
-			s.resets.Add(1)
-			return nil
-		}
-		if len(id) > 0 {
-			s.lastID = append(s.lastID[:0], id...)
-		}
-		if s.v != nil {
-			s.v.Receive(data, now)
-		}
+	err = readSSE(resp.Body, &s.retry, s.sseEvent)
+	if ctx.Err() == nil {
+		s.disconnects.Add(1)
+	}
+	return err
+}
+
+func (s *subscriber) sseRequest(ctx context.Context) (*http.Request, error) {
+	path := "/api/v1/stream?topic=" + url.QueryEscape(s.topic) + "&backlog=" + strconv.Itoa(s.backlog)
+	req, err := s.r.requestAt(ctx, s.base, http.MethodGet, path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	if len(s.lastID) > 0 {
+		req.Header.Set("Last-Event-ID", string(s.lastID))
+	}
+	return req, nil
+}
+
+// sseEvent counts and checks one event, stamped on arrival.
+func (s *subscriber) sseEvent(typ, id, data []byte) error {
+	now := time.Now().UnixNano()
+	s.events.Add(1)
+	if string(typ) == "reset" {
+		s.resets.Add(1)
 		return nil
-	})
+	}
+	if len(id) > 0 {
+		s.lastID = append(s.lastID[:0], id...)
+	}
+	if s.v != nil {
+		s.v.Receive(data, now)
+	}
+	return nil
+}
+
+// readSSEPolled is readSSE over a plain TCP connection that, once the
+// headers are in, is read by the run's reactor instead of this goroutine,
+// which only waits for the stream to end.
+func (s *subscriber) readSSEPolled(ctx context.Context, req *http.Request, inTime func() bool, connected func()) error {
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", req.URL.Host)
+	if err != nil {
+		return err
+	}
+	conn := nc.(*net.TCPConn)
+	abort := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
+	br := bufio.NewReaderSize(conn, 4096)
+	resp, err := func() (*http.Response, error) {
+		if err := req.Write(conn); err != nil {
+			return nil, err
+		}
+		return http.ReadResponse(br, req)
+	}()
+	if !abort() && err == nil {
+		err = ctx.Err()
+	}
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = statusError(resp)
+	}
+	if err == nil && !inTime() {
+		err = errors.New("connect deadline passed")
+	}
+	if err == nil {
+		err = conn.SetDeadline(time.Time{})
+	}
+	if err != nil {
+		conn.Close()
+		return err
+	}
+	connected()
+	p := &sseParser{fn: s.sseEvent, retry: &s.retry}
+	feed := p.feed
+	if slices.Contains(resp.TransferEncoding, "chunked") {
+		var cd chunkDecoder
+		feed = func(b []byte) error { return cd.feed(b, p.feed) }
+	}
+	// Bytes read with the headers come first.
+	if n := br.Buffered(); n > 0 {
+		b, _ := br.Peek(n)
+		if err := feed(b); err != nil {
+			conn.Close()
+			return err
+		}
+	}
+	st, err := s.r.reactor.add(conn, feed)
+	if err != nil {
+		return err
+	}
+	select {
+	case err = <-st.end:
+	case <-ctx.Done():
+		st.stop(ctx.Err())
+		err = <-st.end
+	}
 	if ctx.Err() == nil {
 		s.disconnects.Add(1)
 	}

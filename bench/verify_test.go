@@ -92,6 +92,94 @@ func TestReadSSE(t *testing.T) {
 	}
 }
 
+// sseTestStream is a stream with every kind of line readSSE handles.
+func sseTestStream() string {
+	return "retry: 2000\n\n: ping\n\nid: 1-e\nevent: point\ndata: {\"a\":1}\n\n" +
+		"event: reset\ndata: {\"topics\":[\"a\"]}\n\n" +
+		"id: 2-e\r\ndata: " + strings.Repeat("y", 300) + "\r\n\r\n" +
+		"id: 3-e\ndata: a\ndata: b\n\n"
+}
+
+func parseAll(t *testing.T, pieces []string, chunked bool) string {
+	t.Helper()
+	var got []string
+	p := &sseParser{fn: func(typ, id, data []byte) error {
+		got = append(got, fmt.Sprintf("%s|%s|%q", typ, id, data))
+		return nil
+	}}
+	var cd chunkDecoder
+	for _, piece := range pieces {
+		var err error
+		if chunked {
+			err = cd.feed([]byte(piece), p.feed)
+		} else {
+			err = p.feed([]byte(piece))
+		}
+		if err != nil && err != io.EOF {
+			t.Fatalf("feed %q: %v", piece, err)
+		}
+	}
+	return strings.Join(got, "\n")
+}
+
+// chunk encodes s as HTTP chunks of the given size, with a last chunk.
+func chunk(s string, size int) string {
+	var b strings.Builder
+	for len(s) > 0 {
+		n := min(size, len(s))
+		fmt.Fprintf(&b, "%x;ext=1\r\n%s\r\n", n, s[:n])
+		s = s[n:]
+	}
+	return b.String() + "0\r\n\r\n"
+}
+
+// TestSSEParserAnySplit: the events are the same whether the stream comes
+// whole, split at any one byte, or one byte at a time; raw or chunked
+// (chunks of several sizes, also split anywhere).
+func TestSSEParserAnySplit(t *testing.T) {
+	in := sseTestStream()
+	want := parseAll(t, []string{in}, false)
+	if strings.Count(want, "\n") != 3 {
+		t.Fatalf("whole stream gave %s", want)
+	}
+	bytewise := func(s string) []string { return strings.Split(s, "") }
+	if got := parseAll(t, bytewise(in), false); got != want {
+		t.Fatalf("byte by byte:\n%s\nwant\n%s", got, want)
+	}
+	for i := range in {
+		if got := parseAll(t, []string{in[:i], in[i:]}, false); got != want {
+			t.Fatalf("split at %d:\n%s\nwant\n%s", i, got, want)
+		}
+	}
+	for _, size := range []int{1, 7, 64, 4096} {
+		enc := chunk(in, size)
+		if got := parseAll(t, []string{enc}, true); got != want {
+			t.Fatalf("chunks of %d:\n%s\nwant\n%s", size, got, want)
+		}
+		if got := parseAll(t, bytewise(enc), true); got != want {
+			t.Fatalf("chunks of %d byte by byte:\n%s\nwant\n%s", size, got, want)
+		}
+	}
+}
+
+// TestChunkDecoderErrors: a bad size or a missing CRLF is an error, and
+// the last chunk ends the body with io.EOF.
+func TestChunkDecoderErrors(t *testing.T) {
+	discard := func([]byte) error { return nil }
+	for _, bad := range []string{"zz\r\nab\r\n", "-1\r\n", "2\r\nabXY", strings.Repeat("1", 5000)} {
+		var d chunkDecoder
+		if err := d.feed([]byte(bad), discard); err == nil || err == io.EOF {
+			t.Errorf("%.20q: %v, want an error", bad, err)
+		}
+	}
+	var d chunkDecoder
+	var body strings.Builder
+	err := d.feed([]byte("3\r\nabc\r\n0\r\n\r\n"), func(b []byte) error { body.Write(b); return nil })
+	if err != io.EOF || body.String() != "abc" {
+		t.Errorf("body %q, end %v", body.String(), err)
+	}
+}
+
 func TestParseFrame(t *testing.T) {
 	for _, tc := range []struct {
 		in   string

@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/livedash/livedash/internal/epoll"
 )
 
 const watcherSupported = true
@@ -17,33 +19,20 @@ const watcherSupported = true
 // adds readiness for reading, which nothing else waits for on a push
 // connection.
 type watcher struct {
-	epfd   int
-	wakefd int // an eventfd that stops the loop
+	set    *epoll.Set
 	report func(*Conn)
-	done   chan struct{}
 
 	mu   sync.Mutex
 	byFD map[int32]*Conn
 }
 
 func newWatcher(report func(*Conn)) (*watcher, error) {
-	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	set, err := epoll.New()
 	if err != nil {
 		return nil, err
 	}
-	wakefd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
-	if err != nil {
-		unix.Close(epfd)
-		return nil, err
-	}
-	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wakefd)}
-	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, wakefd, &ev); err != nil {
-		unix.Close(epfd)
-		unix.Close(wakefd)
-		return nil, err
-	}
-	w := &watcher{epfd: epfd, wakefd: wakefd, report: report, done: make(chan struct{}), byFD: map[int32]*Conn{}}
-	go w.loop()
+	w := &watcher{set: set, report: report, byFD: map[int32]*Conn{}}
+	go set.Run(w.event)
 	return w, nil
 }
 
@@ -57,8 +46,7 @@ func (w *watcher) add(c *Conn) error {
 		w.mu.Lock()
 		w.byFD[int32(fd)] = c
 		w.mu.Unlock()
-		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(fd), Pad: int32(c.token)}
-		if err = unix.EpollCtl(w.epfd, unix.EPOLL_CTL_ADD, int(fd), &ev); err != nil {
+		if err = w.set.Add(int(fd), unix.EPOLLIN|unix.EPOLLRDHUP, int32(c.token)); err != nil {
 			w.forget(c)
 		}
 	})
@@ -67,9 +55,7 @@ func (w *watcher) add(c *Conn) error {
 
 // remove stops watching c; call it before closing c's socket.
 func (w *watcher) remove(c *Conn) {
-	c.raw.Control(func(fd uintptr) {
-		unix.EpollCtl(w.epfd, unix.EPOLL_CTL_DEL, int(fd), nil)
-	})
+	c.raw.Control(func(fd uintptr) { w.set.Remove(int(fd)) })
 	w.forget(c)
 }
 
@@ -81,39 +67,18 @@ func (w *watcher) forget(c *Conn) {
 	w.mu.Unlock()
 }
 
-func (w *watcher) loop() {
-	defer close(w.done)
-	defer unix.Close(w.wakefd)
-	defer unix.Close(w.epfd)
-	events := make([]unix.EpollEvent, 128)
-	for {
-		n, err := unix.EpollWait(w.epfd, events, -1)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return
-		}
-		for _, ev := range events[:n] {
-			if ev.Fd == int32(w.wakefd) {
-				return
-			}
-			w.mu.Lock()
-			c := w.byFD[ev.Fd]
-			w.mu.Unlock()
-			if c != nil && c.token == uint32(ev.Pad) {
-				w.report(c)
-			}
-		}
+// event reports the connection an event is for, unless it has gone.
+func (w *watcher) event(fd, token int32) {
+	w.mu.Lock()
+	c := w.byFD[fd]
+	w.mu.Unlock()
+	if c != nil && c.token == uint32(token) {
+		w.report(c)
 	}
 }
 
-// close stops the loop and waits for it.
-func (w *watcher) close() {
-	var one = [8]byte{1}
-	unix.Write(w.wakefd, one[:])
-	<-w.done
-}
+// close stops watching and waits for the loop to end.
+func (w *watcher) close() { w.set.Stop() }
 
 func writevNonBlocking(fd uintptr, bufs [][]byte) (int, error) {
 	if len(bufs) == 1 {

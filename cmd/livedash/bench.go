@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.BoolVar(&o.AllowRemote, "allow-remote", false, "allow a server that is not on this machine's loopback")
 	fs.IntVar(&o.Subs, "subs", 0, "subscribers / streams / churn loops (default fanout 100, idle 1000, churn 10)")
 	fs.StringVar(&o.Transport, "transport", "sse", "subscriber transport: sse or ws")
+	fs.BoolVar(&o.GoroutineReaders, "goroutine-readers", false, "fanout, idle: read each SSE stream in a goroutine through net/http instead of the epoll reader (Linux)")
 	fs.StringVar(&o.Topic, "topic", "", "topic (default bench.SCENARIO.<random>)")
 	fs.IntVar(&o.Messages, "messages", 200, "fanout: messages to publish")
 	fs.Float64Var(&o.Rate, "rate", 0, "fanout, churn: messages per second (default fanout 20, churn 10)")
@@ -54,6 +56,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	sweep := fs.String("sweep", "", "fanout: run once per subscriber count, e.g. 100,500,1000")
 	svg := fs.String("svg", "", "fanout with --sweep: write a latency chart (SVG) to this file")
 	quiet := fs.Bool("quiet", false, "no progress display on stderr")
+	cpuProfile := fs.String("cpuprofile", "", "write the load generator's own CPU profile to this file (go tool pprof)")
 
 	// The scenario comes first (livedash bench fanout --subs 10), but
 	// flags before it are accepted too.
@@ -107,6 +110,18 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	if !*quiet {
 		o.Progress = stderr
 		o.Terminal = isTerminal(stderr)
+	}
+
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("bench: cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 
 	var results []*bench.Result
