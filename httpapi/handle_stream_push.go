@@ -47,6 +47,18 @@ func (s *Server) pushPool() (*push.Pool, error) {
 	return s.pool, nil
 }
 
+// SSEPoolStats returns the SSE connection pool's figures (zero before the
+// first pooled stream).
+func (s *Server) SSEPoolStats() push.Stats {
+	s.poolMu.Lock()
+	p := s.pool
+	s.poolMu.Unlock()
+	if p == nil {
+		return push.Stats{}
+	}
+	return p.Stats()
+}
+
 // closePool ends every pooled stream; no pool starts after it.
 func (s *Server) closePool() {
 	s.poolMu.Lock()

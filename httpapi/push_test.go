@@ -13,14 +13,16 @@ import (
 	"github.com/livedash/livedash/push"
 )
 
+// pooledSSE reports whether this run's SSE streams go to the pool.
+func pooledSSE() bool {
+	return push.Supported() && os.Getenv("LIVEDASH_TEST_SSE_GOROUTINES") != "1"
+}
+
 // pooled skips a test of the pooled SSE engine where it does not run.
 func pooled(t *testing.T) {
 	t.Helper()
-	if !push.Supported() {
-		t.Skip("the SSE connection pool needs Linux")
-	}
-	if os.Getenv("LIVEDASH_TEST_SSE_GOROUTINES") == "1" {
-		t.Skip("this run serves SSE from a goroutine per stream")
+	if !pooledSSE() {
+		t.Skip("SSE streams are not pooled in this run (not Linux, or LIVEDASH_TEST_SSE_GOROUTINES=1)")
 	}
 }
 

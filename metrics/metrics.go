@@ -73,6 +73,33 @@ func New(reg *prometheus.Registry, subscribers func() int) *Metrics {
 	return m
 }
 
+// PoolStats are the SSE connection pool's figures (package push).
+type PoolStats struct {
+	Streams, Blocked int
+	Writes, Buffers  uint64
+}
+
+// WatchSSEPool exports the SSE connection pool's figures, read from stats
+// at each scrape: streams in the pool, streams blocked on a full socket
+// (slow clients before they are cut off), and writes and the frames they
+// carried (their ratio is the batching).
+func (m *Metrics) WatchSSEPool(stats func() PoolStats) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "livedash_sse_pool_streams", Help: "SSE streams served by the connection pool.",
+		}, func() float64 { return float64(stats().Streams) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "livedash_sse_pool_blocked_streams", Help: "Pooled SSE streams waiting on a full socket (slow clients).",
+		}, func() float64 { return float64(stats().Blocked) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "livedash_sse_pool_writes_total", Help: "Writes to pooled SSE streams (one system call each, unless the socket was full).",
+		}, func() float64 { return float64(stats().Writes) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "livedash_sse_pool_frames_written_total", Help: "Frames and heartbeats those writes carried.",
+		}, func() float64 { return float64(stats().Buffers) }),
+	)
+}
+
 // Handler serves the registry in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})

@@ -74,6 +74,23 @@ type Pool struct {
 	stop      chan struct{}
 	wg        sync.WaitGroup
 	nextToken atomic.Uint32
+
+	blocked atomic.Int64  // connections waiting on a full socket
+	writes  atomic.Uint64 // write system calls
+	buffers atomic.Uint64 // buffers (frames, pings) those calls carried
+}
+
+// Stats are a pool's figures for monitoring.
+type Stats struct {
+	Conns   int    // open connections
+	Blocked int    // connections whose socket is full (a slow or stalled client)
+	Writes  uint64 // writes so far (one that waited on a full socket counts once)
+	Buffers uint64 // frames and pings written so far: Buffers/Writes is the batching
+}
+
+// Stats returns the pool's current figures.
+func (p *Pool) Stats() Stats {
+	return Stats{Conns: p.Len(), Blocked: int(p.blocked.Load()), Writes: p.writes.Load(), Buffers: p.buffers.Load()}
 }
 
 // Supported reports whether pools work on this platform.
@@ -464,6 +481,8 @@ func (c *Conn) writeNow(bufs net.Buffers) (net.Buffers, error) {
 			return nil, werr
 		}
 		c.lastWrite.Store(time.Now().UnixNano())
+		c.pool.writes.Add(1)
+		c.pool.buffers.Add(uint64(len(chunk)))
 		bufs = consume(bufs, n)
 		if n < want {
 			return bufs, nil // the socket is full
@@ -477,8 +496,12 @@ func (c *Conn) writeNow(bufs net.Buffers) (net.Buffers, error) {
 func (c *Conn) finish(rest net.Buffers) {
 	// Copy the remaining slice headers: c.bufs is reused by the next fill.
 	c.scratch = append(c.scratch[:0], rest...)
+	c.pool.blocked.Add(1)
+	c.pool.writes.Add(1)
+	c.pool.buffers.Add(uint64(len(rest)))
 	c.nc.SetWriteDeadline(time.Now().Add(c.pool.opts.WriteTimeout))
 	_, err := c.scratch.WriteTo(c.nc)
+	c.pool.blocked.Add(-1)
 	clear(c.scratch[:cap(c.scratch)])
 	c.scratch = c.scratch[:0]
 	if err == nil {

@@ -271,8 +271,15 @@ func TestFullSocketThenRead(t *testing.T) {
 		q.push(f)
 		c.Wake()
 	}
-	// Let the pool run into the full socket while the client reads nothing.
-	time.Sleep(200 * time.Millisecond)
+	// The pool runs into the full socket while the client reads nothing,
+	// and says so in its stats.
+	deadline := time.Now().Add(failAfter)
+	for p.Stats().Blocked != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("stats %+v: no connection reported blocked on its full socket", p.Stats())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	if n := r.n.Load(); n != 0 {
 		t.Fatalf("onClose called while the client was not reading: %v", <-r.ch)
 	}
@@ -297,6 +304,10 @@ func TestFullSocketThenRead(t *testing.T) {
 	}
 	if n := r.n.Load(); n != 0 {
 		t.Fatalf("onClose called %d times on a live connection", n)
+	}
+	st := p.Stats()
+	if st.Blocked != 0 || st.Conns != 1 || st.Writes == 0 || st.Buffers < frames+1 {
+		t.Fatalf("stats after catching up %+v: want 0 blocked, 1 conn, at least %d buffers written", st, frames+1)
 	}
 }
 

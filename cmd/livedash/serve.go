@@ -150,6 +150,10 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 		UI: web.Handler(), Dashboards: store, FileDashboards: boards,
 		Events: httpapi.EventsList{events, m}, Metrics: m.Handler(),
 	})
+	m.WatchSSEPool(func() metrics.PoolStats {
+		st := api.SSEPoolStats()
+		return metrics.PoolStats{Streams: st.Conns, Blocked: st.Blocked, Writes: st.Writes, Buffers: st.Buffers}
+	})
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
