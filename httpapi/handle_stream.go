@@ -177,7 +177,7 @@ func (s *Server) serveLive(ctx context.Context, sess *pubsub.Session, a auth.Acc
 		case <-sess.Done():
 			if errors.Is(sess.Err(), hub.ErrSlow) {
 				s.log.Info("slow consumer cut off", "transport", "sse", "sub", a.Subject())
-				s.events.SlowConsumer("sse", a.Subject())
+				s.events.SlowConsumer("sse", a.Subject(), sess.Dropped())
 			}
 			return
 		case <-heartbeat:

@@ -132,7 +132,7 @@ func (s *Server) servePushed(w http.ResponseWriter, r *http.Request, a auth.Acce
 		sess.Close()
 		if errors.Is(err, hub.ErrSlow) {
 			s.log.Info("slow consumer cut off", "transport", "sse", "sub", a.Subject())
-			s.events.SlowConsumer("sse", a.Subject())
+			s.events.SlowConsumer("sse", a.Subject(), sess.Dropped())
 		} else if !errors.Is(err, push.ErrClientLeft) && !errors.Is(err, push.ErrPoolClosed) && !errors.Is(err, push.ErrExpired) {
 			s.logStreamEnd("sse", err)
 		}

@@ -71,7 +71,9 @@ type Events interface {
 	StreamOpened(transport string)
 	StreamClosed(transport string)
 	Refused(sub string, status int, msg string)
-	SlowConsumer(transport, sub string)
+	// SlowConsumer reports a client cut off for falling behind and the
+	// queued messages discarded with it.
+	SlowConsumer(transport, sub string, dropped int)
 	Delivered(transport string, n int)
 	Published(n int, took time.Duration)
 }
@@ -79,12 +81,12 @@ type Events interface {
 // NoEvents ignores every event; embed it to implement only some.
 type NoEvents struct{}
 
-func (NoEvents) StreamOpened(string)          {}
-func (NoEvents) StreamClosed(string)          {}
-func (NoEvents) Refused(string, int, string)  {}
-func (NoEvents) SlowConsumer(string, string)  {}
-func (NoEvents) Delivered(string, int)        {}
-func (NoEvents) Published(int, time.Duration) {}
+func (NoEvents) StreamOpened(string)              {}
+func (NoEvents) StreamClosed(string)              {}
+func (NoEvents) Refused(string, int, string)      {}
+func (NoEvents) SlowConsumer(string, string, int) {}
+func (NoEvents) Delivered(string, int)            {}
+func (NoEvents) Published(int, time.Duration)     {}
 
 // EventsList sends every event to each of its members.
 type EventsList []Events
@@ -107,9 +109,9 @@ func (l EventsList) Refused(sub string, status int, msg string) {
 	}
 }
 
-func (l EventsList) SlowConsumer(t, sub string) {
+func (l EventsList) SlowConsumer(t, sub string, dropped int) {
 	for _, e := range l {
-		e.SlowConsumer(t, sub)
+		e.SlowConsumer(t, sub, dropped)
 	}
 }
 

@@ -73,6 +73,7 @@ type Subscriber struct {
 	err      error
 	patterns map[string]int // guarded by hub.mu
 
+	dropped int // frames discarded when cut off as slow
 	ready   chan struct{}
 	done    chan struct{}
 	onCut   func() // called once when cut off as slow; guarded by mu
@@ -173,6 +174,9 @@ func (s *Subscriber) shut(err error) bool {
 		return false
 	}
 	s.closed, s.err = true, err
+	if err == ErrSlow {
+		s.dropped = len(s.queue)
+	}
 	s.queue, s.queued = nil, 0
 	close(s.done)
 	return true
@@ -189,6 +193,14 @@ func (s *Subscriber) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.err
+}
+
+// Dropped returns how many queued frames were discarded when s was cut
+// off as slow (its client gets them again when it resumes).
+func (s *Subscriber) Dropped() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dropped
 }
 
 // Take returns every waiting frame, oldest first, and gives the queue buf

@@ -149,6 +149,19 @@ func TestSlowSubscriberCutOff(t *testing.T) {
 	if q := slow.Take(nil); len(q) != 0 {
 		t.Fatalf("cut-off subscriber still holds %d frames", len(q))
 	}
+	// Every frame queued when it was cut counts as dropped: frames 1…k,
+	// where frame k took the queue past the cap.
+	want, bytes := 0, 0
+	for bytes <= 10_000 {
+		want++
+		bytes += len(frame(uint64(want), "a").SSE)
+	}
+	if slow.Dropped() != want {
+		t.Fatalf("Dropped = %d, want %d", slow.Dropped(), want)
+	}
+	if fast.Dropped() != 0 {
+		t.Fatalf("the fast subscriber dropped %d", fast.Dropped())
+	}
 }
 
 // BenchmarkFanout measures publishing one message to n subscribers of its

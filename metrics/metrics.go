@@ -21,6 +21,8 @@ type Metrics struct {
 	published     prometheus.Counter
 	delivered     *prometheus.CounterVec
 	slow          *prometheus.CounterVec
+	dropped       *prometheus.CounterVec
+	brokerErrors  *prometheus.CounterVec
 	refused       *prometheus.CounterVec
 	publishTime   prometheus.Histogram
 	commitTime    prometheus.Histogram
@@ -48,6 +50,12 @@ func New(reg *prometheus.Registry, subscribers func() int) *Metrics {
 		slow: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "livedash_slow_consumers_total", Help: "Clients cut off for falling behind, by transport.",
 		}, []string{"transport"}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "livedash_messages_dropped_total", Help: "Queued messages discarded with clients cut off as slow, by transport (they get them again when they resume).",
+		}, []string{"transport"}),
+		brokerErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "livedash_broker_errors_total", Help: "Failed calls to the cluster broker (Redis), by operation.",
+		}, []string{"op"}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "livedash_requests_refused_total", Help: "Requests answered with a 4xx error, by status.",
 		}, []string{"status"}),
@@ -67,7 +75,7 @@ func New(reg *prometheus.Registry, subscribers func() int) *Metrics {
 			Name: "livedash_store_errors_total", Help: "Failed store commits.",
 		}),
 	}
-	reg.MustRegister(m.connections, m.subscriptions, m.published, m.delivered, m.slow, m.refused,
+	reg.MustRegister(m.connections, m.subscriptions, m.published, m.delivered, m.slow, m.dropped, m.brokerErrors, m.refused,
 		m.publishTime, m.commitTime, m.groupSize, m.storeErrors,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -116,8 +124,14 @@ func (m *Metrics) Refused(_ string, status int, _ string) {
 	m.refused.WithLabelValues(statusLabel(status)).Inc()
 }
 
-// SlowConsumer counts a client cut off.
-func (m *Metrics) SlowConsumer(transport, _ string) { m.slow.WithLabelValues(transport).Inc() }
+// SlowConsumer counts a client cut off and the messages dropped with it.
+func (m *Metrics) SlowConsumer(transport, _ string, dropped int) {
+	m.slow.WithLabelValues(transport).Inc()
+	m.dropped.WithLabelValues(transport).Add(float64(dropped))
+}
+
+// BrokerError counts a failed call to the cluster broker.
+func (m *Metrics) BrokerError(op string) { m.brokerErrors.WithLabelValues(op).Inc() }
 
 // Delivered counts messages written to clients.
 func (m *Metrics) Delivered(transport string, n int) {

@@ -91,6 +91,10 @@ func (s *Session) Done() <-chan struct{} { return s.sub.Done() }
 // Err is hub.ErrSlow when the client fell behind and was cut off.
 func (s *Session) Err() error { return s.sub.Err() }
 
+// Dropped is how many live frames were discarded when the session was cut
+// off as slow.
+func (s *Session) Dropped() int { return s.sub.Dropped() }
+
 // Close ends the session.
 func (s *Session) Close() { s.sub.Close() }
 

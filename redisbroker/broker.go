@@ -47,6 +47,9 @@ type Options struct {
 	// MaxLen caps the shared stream, approximately (default 1,000,000).
 	MaxLen int64
 	Logger *slog.Logger
+	// OnError is told of each failed call to Redis, by operation
+	// (append, follow, ping); it must not block. Nil ignores them.
+	OnError func(op string)
 }
 
 // Broker publishes through Redis and feeds the local store from it.
@@ -56,6 +59,7 @@ type Broker struct {
 	prefix string
 	maxLen int64
 	log    *slog.Logger
+	onErr  func(op string)
 
 	mu      sync.Mutex
 	epoch   string
@@ -92,10 +96,13 @@ func New(ctx context.Context, rdb *redis.Client, local Local, opts Options) (*Br
 	if opts.MaxLen <= 0 {
 		opts.MaxLen = 1_000_000
 	}
+	if opts.OnError == nil {
+		opts.OnError = func(string) {}
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	b := &Broker{rdb: rdb, local: local, prefix: opts.Prefix, maxLen: opts.MaxLen, log: opts.Logger}
+	b := &Broker{rdb: rdb, local: local, prefix: opts.Prefix, maxLen: opts.MaxLen, log: opts.Logger, onErr: opts.OnError}
 	if err := b.join(ctx); err != nil {
 		return nil, err
 	}
@@ -174,6 +181,7 @@ func (b *Broker) Append(ctx context.Context, msgs []livedash.Message) ([]*liveda
 		}
 	}
 	if err != nil {
+		b.onErr("append")
 		b.setHealthy(false)
 		return nil, livedash.Errorf(livedash.EUNAVAILABLE, "cluster broker unreachable; nothing was stored, try again")
 	}
@@ -204,6 +212,7 @@ func (b *Broker) appendOnce(ctx context.Context, msgs []livedash.Message) (int64
 // Ping checks that Redis answers (for /readyz).
 func (b *Broker) Ping(ctx context.Context) error {
 	if err := b.rdb.Ping(ctx).Err(); err != nil {
+		b.onErr("ping")
 		b.setHealthy(false)
 		return fmt.Errorf("redis: %w", err)
 	}
@@ -232,6 +241,7 @@ func (b *Broker) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		b.onErr("follow")
 		b.setHealthy(false)
 		b.log.Debug("following the cluster stream", "err", err)
 		select {

@@ -127,7 +127,7 @@ func (r *Reporter) Refused(sub string, status int, msg string) {
 }
 
 // SlowConsumer records a client cut off for falling behind.
-func (r *Reporter) SlowConsumer(transport, sub string) {
+func (r *Reporter) SlowConsumer(transport, sub string, _ int) {
 	r.mu.Lock()
 	r.slow++
 	if len(r.slowSample) < maxExamples {

@@ -31,7 +31,7 @@ func TestSummaries(t *testing.T) {
 		r.Refused("bob", 403, "token may not publish")
 	}
 	r.Refused("", 401, "a token is required")
-	r.SlowConsumer("ws", "carol")
+	r.SlowConsumer("ws", "carol", 3)
 	r.Flush(context.Background())
 	byTopic := map[string]map[string]any{}
 	for _, m := range rec.msgs {

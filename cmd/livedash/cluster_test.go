@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -296,6 +297,9 @@ func TestClusterSurvivesRedisRestart(t *testing.T) {
 	if status := get(t, a.url+"/readyz"); status != 503 {
 		t.Fatalf("readyz with Redis down: %d", status)
 	}
+	if body := getBody(t, a.url+"/metrics"); !strings.Contains(body, `livedash_broker_errors_total{op="append"} 1`) {
+		t.Fatalf("the failed append is not counted in /metrics:\n%s", grepLines(body, "livedash_broker"))
+	}
 	if status := get(t, a.url+"/healthz"); status != 200 {
 		t.Fatalf("healthz with Redis down: %d", status)
 	}
@@ -325,6 +329,31 @@ func TestClusterSurvivesRedisRestart(t *testing.T) {
 		t.Fatalf("unexpected reset: %s", r)
 	default:
 	}
+}
+
+func getBody(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 func get(t *testing.T, url string) int {

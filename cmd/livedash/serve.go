@@ -133,7 +133,7 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 			return err
 		}
 		defer rdb.Close()
-		if cb, err = redisbroker.New(ctx, rdb, store, redisbroker.Options{Logger: log.With("broker", "redis")}); err != nil {
+		if cb, err = redisbroker.New(ctx, rdb, store, redisbroker.Options{Logger: log.With("broker", "redis"), OnError: m.BrokerError}); err != nil {
 			return err
 		}
 		broker, state = cb, cb
