@@ -209,11 +209,19 @@ func (p *Pool) forget(c *Conn) {
 	p.mu.Unlock()
 }
 
+// maxIgnored is how many bytes a client may send on a push connection
+// (which reads nothing) before it is dropped as abusive.
+const maxIgnored = 64 << 10
+
+// ErrClientSends is the reason of a connection whose client sent more than
+// a push connection ignores.
+var ErrClientSends = errors.New("client sent too much on a one-way stream")
+
 // hungUp is the watcher's report that c's client may have left: a
 // non-blocking read tells whether it did (EOF or error) or only sent bytes,
-// which a push connection ignores.
+// which a push connection ignores, up to maxIgnored in all.
 func (p *Pool) hungUp(c *Conn) {
-	var buf [512]byte
+	var buf [4096]byte
 	for {
 		var n int
 		var rerr error
@@ -232,6 +240,10 @@ func (p *Pool) hungUp(c *Conn) {
 			return
 		case n == 0:
 			c.Close(ErrClientLeft)
+			return
+		}
+		if c.ignored += n; c.ignored > maxIgnored {
+			c.Close(ErrClientSends)
 			return
 		}
 	}
@@ -334,6 +346,7 @@ type Conn struct {
 	onClose func(error)
 	token   uint32 // tells the watcher's events for this connection from a reused fd's
 	fd      int    // set by the watcher
+	ignored int    // bytes the client sent; used by the watcher only
 
 	lastWrite atomic.Int64 // unix nanoseconds of the last successful write
 	ping      atomic.Bool  // a heartbeat is due

@@ -369,6 +369,31 @@ func TestClientSendsBytes(t *testing.T) {
 	}
 }
 
+// TestClientSendingTooMuchIsDropped: a client that keeps sending on a
+// one-way stream is dropped once it passes what the pool ignores (64 KiB),
+// with ErrClientSends.
+func TestClientSendingTooMuchIsDropped(t *testing.T) {
+	linuxOnly(t)
+	p := newPool(t, push.Options{})
+	_, client, r := add(t, p, &queue{}, time.Time{})
+	junk := bytes.Repeat([]byte("j"), 8<<10)
+	go func() {
+		// Writes fail once the pool drops the connection; that ends this.
+		for range 64 {
+			client.SetWriteDeadline(time.Now().Add(failAfter))
+			if _, err := client.Write(junk); err != nil {
+				return
+			}
+		}
+	}()
+	if err := r.wait(t); !errors.Is(err, push.ErrClientSends) {
+		t.Fatalf("onClose(%v), want ErrClientSends", err)
+	}
+	if n := p.Len(); n != 0 {
+		t.Fatalf("Len %d, want 0", n)
+	}
+}
+
 // TestHeartbeat: a quiet connection gets Ping; a busy connection gets
 // every frame whole and in order, with any pings only between frames.
 func TestHeartbeat(t *testing.T) {
