@@ -134,14 +134,24 @@ func (s *Server) admitStream(w http.ResponseWriter, r *http.Request, a auth.Acce
 	}, true
 }
 
+// heartbeat is how often a quiet stream gets a heartbeat.
+func (s *Server) heartbeat() time.Duration {
+	if hb := s.cfg.Heartbeat.D(); hb > 0 {
+		return hb
+	}
+	return 15 * time.Second
+}
+
+// slowConsumer logs and reports a client cut off for falling behind.
+func (s *Server) slowConsumer(transport, sub string, dropped int) {
+	s.log.Info("slow consumer cut off", "transport", transport, "sub", sub, "dropped", dropped)
+	s.events.SlowConsumer(transport, sub, dropped)
+}
+
 // streamTimers returns a stream's heartbeat ticker and a channel that fires
 // when its token expires (nil when it has none); stop releases both.
 func (s *Server) streamTimers(a auth.Access) (heartbeat <-chan time.Time, expired <-chan time.Time, stop func()) {
-	hb := s.cfg.Heartbeat.D()
-	if hb <= 0 {
-		hb = 15 * time.Second
-	}
-	ticker := time.NewTicker(hb)
+	ticker := time.NewTicker(s.heartbeat())
 	var timer *time.Timer
 	if exp := a.Expiry(); !exp.IsZero() {
 		timer = time.NewTimer(exp.Sub(s.now()))
@@ -176,8 +186,7 @@ func (s *Server) serveLive(ctx context.Context, sess *pubsub.Session, a auth.Acc
 			}
 		case <-sess.Done():
 			if errors.Is(sess.Err(), hub.ErrSlow) {
-				s.log.Info("slow consumer cut off", "transport", "sse", "sub", a.Subject())
-				s.events.SlowConsumer("sse", a.Subject(), sess.Dropped())
+				s.slowConsumer("sse", a.Subject(), sess.Dropped())
 			}
 			return
 		case <-heartbeat:

@@ -34,11 +34,7 @@ func (s *Server) pushPool() (*push.Pool, error) {
 		return nil, livedash.Errorf(livedash.EUNAVAILABLE, "server is shutting down")
 	}
 	if s.pool == nil {
-		hb := s.cfg.Heartbeat.D()
-		if hb <= 0 {
-			hb = 15 * time.Second
-		}
-		p, err := push.NewPool(push.Options{Heartbeat: hb, Ping: pingEvent, WriteTimeout: writeTimeout})
+		p, err := push.NewPool(push.Options{Heartbeat: s.heartbeat(), Ping: pingEvent, WriteTimeout: writeTimeout})
 		if err != nil {
 			return nil, err
 		}
@@ -131,8 +127,7 @@ func (s *Server) servePushed(w http.ResponseWriter, r *http.Request, a auth.Acce
 	c, err := pool.Add(nc, src, until, func(err error) {
 		sess.Close()
 		if errors.Is(err, hub.ErrSlow) {
-			s.log.Info("slow consumer cut off", "transport", "sse", "sub", a.Subject())
-			s.events.SlowConsumer("sse", a.Subject(), sess.Dropped())
+			s.slowConsumer("sse", a.Subject(), sess.Dropped())
 		} else if !errors.Is(err, push.ErrClientLeft) && !errors.Is(err, push.ErrPoolClosed) && !errors.Is(err, push.ErrExpired) {
 			s.logStreamEnd("sse", err)
 		}

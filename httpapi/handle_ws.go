@@ -171,8 +171,7 @@ func (c *wsConn) loop(in <-chan wsIncoming) (websocket.StatusCode, string) {
 			}
 		case <-c.sess.Done():
 			if errors.Is(c.sess.Err(), hub.ErrSlow) {
-				s.log.Info("slow consumer cut off", "transport", "ws", "sub", c.access.Subject())
-				s.events.SlowConsumer("ws", c.access.Subject(), c.sess.Dropped())
+				s.slowConsumer("ws", c.access.Subject(), c.sess.Dropped())
 				return closeSlowConsumer, "slow consumer: reconnect and resume with since"
 			}
 			return websocket.StatusNormalClosure, ""

@@ -296,11 +296,12 @@ func (p *Pool) heartbeats() {
 	}
 }
 
-// runQueue is the writers' queue of woken connections.
+// runQueue is the writers' queue of woken connections: items[head:] wait.
 type runQueue struct {
 	mu     sync.Mutex
 	cond   *sync.Cond
 	items  []*Conn
+	head   int
 	closed bool
 }
 
@@ -316,17 +317,25 @@ func (q *runQueue) push(c *Conn) {
 func (q *runQueue) take(buf []*Conn, n int) []*Conn {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	for len(q.items) == 0 && !q.closed {
+	for len(q.items) == q.head && !q.closed {
 		q.cond.Wait()
 	}
 	if q.closed {
 		return nil
 	}
-	k := min(n, len(q.items))
-	buf = append(buf, q.items[:k]...)
-	rest := copy(q.items, q.items[k:])
-	clear(q.items[rest:])
-	q.items = q.items[:rest]
+	// Taking from the head costs nothing per waiting connection; the
+	// slice is reset when empty and compacted only when mostly taken.
+	end := min(q.head+n, len(q.items))
+	buf = append(buf, q.items[q.head:end]...)
+	clear(q.items[q.head:end])
+	q.head = end
+	if q.head == len(q.items) {
+		q.items, q.head = q.items[:0], 0
+	} else if q.head > len(q.items)/2 {
+		rest := copy(q.items, q.items[q.head:])
+		clear(q.items[rest:])
+		q.items, q.head = q.items[:rest], 0
+	}
 	return buf
 }
 
