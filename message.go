@@ -3,6 +3,8 @@ package livedash
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -141,9 +143,12 @@ type PublishInput struct {
 }
 
 // Validate checks a publish input and returns the message to store, with
-// ts set to now when the publisher gave none. maxData caps the size of
-// data in bytes. Errors are EINVALID, EFORBIDDEN (sys topics) or ETOOLARGE.
-func (in *PublishInput) Validate(now time.Time, maxData int) (Message, error) {
+// ts set to now when the publisher gave none and type point when it gave
+// none (an empty Type; a type given as "" must be refused by the decoder,
+// see ValidateType). Errors are EINVALID or EFORBIDDEN (sys topics). The
+// size of the stored data is checked where every path meets (package
+// ingest), after the data is compacted.
+func (in *PublishInput) Validate(now time.Time) (Message, error) {
 	if in.Topic == "" {
 		return Message{}, Errorf(EINVALID, "topic is required")
 	}
@@ -167,9 +172,6 @@ func (in *PublishInput) Validate(now time.Time, maxData int) (Message, error) {
 	if len(in.Data) == 0 {
 		return Message{}, Errorf(EINVALID, "data is required (use null for none)")
 	}
-	if maxData > 0 && len(in.Data) > maxData {
-		return Message{}, Errorf(ETOOLARGE, "data is %d bytes; the limit is %d", len(in.Data), maxData)
-	}
 	data, err := CompactData(in.Data)
 	if err != nil {
 		return Message{}, err
@@ -180,9 +182,13 @@ func (in *PublishInput) Validate(now time.Time, maxData int) (Message, error) {
 	return Message{Topic: in.Topic, Type: typ, TS: ts, Data: data}, nil
 }
 
-// ValidateType checks a message type: [a-z0-9_-]{1,64}.
+// ValidateType checks a message type: [a-z0-9_-]{1,64}. An explicit empty
+// type is an error; only an omitted one means point.
 func ValidateType(t string) error {
-	if t == "" || len(t) > 64 {
+	if t == "" {
+		return Errorf(EINVALID, `type must not be empty: omit it for "point", or name one such as "event"`)
+	}
+	if len(t) > 64 {
 		return Errorf(EINVALID, "type must be 1 to 64 characters of a-z 0-9 _ -")
 	}
 	for i := 0; i < len(t); i++ {
@@ -245,7 +251,51 @@ func CompactData(raw json.RawMessage) (json.RawMessage, error) {
 	if err := json.Compact(&buf, raw); err != nil {
 		return nil, Errorf(EINVALID, "data is not valid JSON: %v", err)
 	}
-	return buf.Bytes(), nil
+	out := buf.Bytes()
+	if n, ok := overflowingNumber(out); !ok {
+		return nil, Errorf(EINVALID, "data holds the number %s, outside the float64 range (about ±1.8e308): no client can read it back", truncate(n, 40))
+	}
+	return out, nil
+}
+
+// overflowingNumber scans compact JSON for a number that float64 cannot
+// hold (such as 1e999) and returns it with ok false. Only numbers with an
+// exponent or of 309 digits and more can overflow, so others are not parsed.
+func overflowingNumber(j []byte) (num []byte, ok bool) {
+	inString := false
+	for i := 0; i < len(j); i++ {
+		c := j[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		if c == '"' {
+			inString = true
+			continue
+		}
+		if c != '-' && (c < '0' || c > '9') {
+			continue
+		}
+		start, exp := i, false
+		for i < len(j) && (j[i] == '-' || j[i] == '+' || j[i] == '.' || j[i] == 'e' || j[i] == 'E' || j[i] >= '0' && j[i] <= '9') {
+			exp = exp || j[i] == 'e' || j[i] == 'E'
+			i++
+		}
+		n := j[start:i]
+		i--
+		if !exp && len(n) < 309 {
+			continue
+		}
+		if _, err := strconv.ParseFloat(string(n), 64); err != nil {
+			return n, false
+		}
+	}
+	return nil, true
 }
 
 func validateData(typ string, data json.RawMessage) error {
@@ -255,7 +305,7 @@ func validateData(typ string, data json.RawMessage) error {
 		case '{', 'n':
 			return nil
 		case '"', '[', 't', 'f':
-			return Errorf(EINVALID, "point data must be a number or an object of numbers")
+			return Errorf(EINVALID, `point data must be a number or an object of numbers; for other data set a type, such as "type": "event"`)
 		}
 		return nil // a number
 	case TypeStats, TypeEvent:
@@ -291,10 +341,10 @@ func truncate(b []byte, n int) string {
 // MaxBatch is the most messages one publish request may carry.
 const MaxBatch = 1000
 
-// DecodePublish reads a publish body: one message object or an array of
-// them. The batch is all or nothing: the first bad item is returned as an
-// error naming its index. maxData caps each message's data in bytes.
-func DecodePublish(body []byte, now time.Time, maxData int) ([]Message, error) {
+// DecodePublish reads a publish body: exactly one JSON value, a message
+// object or an array of them. The batch is all or nothing: the first bad
+// item is returned as an error naming its index.
+func DecodePublish(body []byte, now time.Time) ([]Message, error) {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		return nil, Errorf(EINVALID, "empty body: send a message object or an array of them")
@@ -315,7 +365,7 @@ func DecodePublish(body []byte, now time.Time, maxData int) ([]Message, error) {
 			return nil, Errorf(ETOOLARGE, "batch of %d messages; the limit is %d", len(items), MaxBatch)
 		}
 	case '{':
-		m, err := decodeOne(body, now, maxData)
+		m, err := decodeOne(body, now)
 		if err != nil {
 			return nil, err
 		}
@@ -325,7 +375,7 @@ func DecodePublish(body []byte, now time.Time, maxData int) ([]Message, error) {
 	}
 	msgs := make([]Message, len(items))
 	for i, raw := range items {
-		m, err := decodeOne(raw, now, maxData)
+		m, err := decodeOne(raw, now)
 		if err != nil {
 			return nil, WithIndex(err, i)
 		}
@@ -334,15 +384,39 @@ func DecodePublish(body []byte, now time.Time, maxData int) ([]Message, error) {
 	return msgs, nil
 }
 
-func decodeOne(raw json.RawMessage, now time.Time, maxData int) (Message, error) {
+func decodeOne(raw json.RawMessage, now time.Time) (Message, error) {
 	if len(raw) == 0 || raw[0] != '{' {
 		return Message{}, Errorf(EINVALID, "a message must be a JSON object")
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	var in PublishInput
-	if err := dec.Decode(&in); err != nil {
+	var in struct {
+		PublishInput
+		Type *string `json:"type"` // nil when omitted: only then is it point
+	}
+	if err := DecodeJSON(raw, &in, true); err != nil {
 		return Message{}, Errorf(EINVALID, "bad message: %v", err)
 	}
-	return in.Validate(now, maxData)
+	if in.Type != nil {
+		if err := ValidateType(*in.Type); err != nil {
+			return Message{}, err
+		}
+		in.PublishInput.Type = *in.Type
+	}
+	return in.PublishInput.Validate(now)
+}
+
+// DecodeJSON reads exactly one JSON value from b into v: bytes after the
+// value (other than white space) are an error, and so are fields v does not
+// have when strict is set.
+func DecodeJSON(b []byte, v any, strict bool) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if strict {
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("unexpected bytes after the JSON value: send exactly one value")
+	}
+	return nil
 }

@@ -42,7 +42,7 @@ func TestFrameEncodings(t *testing.T) {
 }
 
 func TestDecodePublish(t *testing.T) {
-	msgs, err := DecodePublish([]byte(`{"topic":"host.cpu","data":42.3}`), testNow, 1024)
+	msgs, err := DecodePublish([]byte(`{"topic":"host.cpu","data":42.3}`), testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestDecodePublish(t *testing.T) {
 	msgs, err = DecodePublish([]byte(`[
 		{"topic":"a.b","type":"event","ts":1000,"data":{ "x" : [1, 2] }},
 		{"topic":"a.c","type":"alert","ts":"2024-11-22T08:00:00.5Z","data":{"severity":"critical","message":"m"}},
-		{"topic":"a.d","type":"custom_t-1","data":"anything","id":"1-old"}]`), testNow, 1024)
+		{"topic":"a.d","type":"custom_t-1","data":"anything","id":"1-old"}]`), testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,13 +99,23 @@ func TestDecodePublishBadInput(t *testing.T) {
 		{"event with number data", `{"topic":"a","type":"event","data":1}`, EINVALID, -1},
 		{"alert without severity", `{"topic":"a","type":"alert","data":{"message":"m"}}`, EINVALID, -1},
 		{"alert bad severity", `{"topic":"a","type":"alert","data":{"severity":"meh"}}`, EINVALID, -1},
-		{"data too large", `{"topic":"a","data":"` + strings.Repeat("x", 2000) + `","type":"t"}`, ETOOLARGE, -1},
+		{"trailing object", `{"topic":"a","data":1} {"topic":"b","data":2}`, EINVALID, -1},
+		{"trailing garbage", `{"topic":"a","data":1}x`, EINVALID, -1},
+		{"trailing after a batch", `[{"topic":"a","data":1}] [{"topic":"b","data":2}]`, EINVALID, -1},
+		{"explicit empty type", `{"topic":"a","type":"","data":1}`, EINVALID, -1},
+		{"point 1e999", `{"topic":"a","data":1e999}`, EINVALID, -1},
+		{"point -1e999", `{"topic":"a","data":-1e999}`, EINVALID, -1},
+		{"point field 1e400", `{"topic":"a","data":{"a":1e400}}`, EINVALID, -1},
+		{"point 400 digits", `{"topic":"a","data":1` + strings.Repeat("0", 400) + `}`, EINVALID, -1},
+		{"event field 1e400", `{"topic":"a","type":"event","data":{"a":[1,{"b":-1E+400}]}}`, EINVALID, -1},
+		{"ts 1e999", `{"topic":"a","ts":1e999,"data":1}`, EINVALID, -1},
+		{"batch item 1e999", `[{"topic":"a","data":1},{"topic":"a","data":1e999}]`, EINVALID, 1},
 		{"bad item in a batch", `[{"topic":"a.*","data":1}]`, EINVALID, 0},
 		{"second item bad", `[{"topic":"a","data":1},{"topic":"","data":1}]`, EINVALID, 1},
 		{"item not an object", `[{"topic":"a","data":1},7]`, EINVALID, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			msgs, err := DecodePublish([]byte(tc.body), testNow, 1024)
+			msgs, err := DecodePublish([]byte(tc.body), testNow)
 			if err == nil {
 				t.Fatalf("accepted: %+v", msgs)
 			}
@@ -116,5 +126,32 @@ func TestDecodePublishBadInput(t *testing.T) {
 				t.Fatalf("index = %d, want %d", e.Index, tc.index)
 			}
 		})
+	}
+}
+
+// TestDecodePublishEdgesAccepted lists inputs near the refused ones that
+// must still be stored.
+func TestDecodePublishEdgesAccepted(t *testing.T) {
+	for _, body := range []string{
+		`{"topic":"a","data":1.7e308}`,
+		`{"topic":"a","data":-1.7976931348623157e308}`,
+		`{"topic":"a","data":1e-400}`, // underflows to 0: representable
+		`{"topic":"a","type":"event","data":{"note":"1e999 is too big"}}`,
+		`{"topic":"a","type":"event","data":{"q":"\\\"1e999"}}`,
+		"{\"topic\":\"a\",\"data\":1}\n\t ",
+		`{"topic":"a","data":{"x":1,"label":"ok"}}`,
+	} {
+		if _, err := DecodePublish([]byte(body), testNow); err != nil {
+			t.Errorf("%s refused: %v", body, err)
+		}
+	}
+}
+
+// TestPointDataErrorSaysHowToFix: the refusal of non-numeric point data
+// names the way out.
+func TestPointDataErrorSaysHowToFix(t *testing.T) {
+	_, err := DecodePublish([]byte(`{"topic":"a","data":"hello"}`), testNow)
+	if err == nil || !strings.Contains(ErrorMessage(err), `"type": "event"`) {
+		t.Fatalf("err = %v, want advice to set a type", err)
 	}
 }

@@ -103,10 +103,8 @@ func (s *Signer) Mint(c Claims, ttl time.Duration) (string, error) {
 	if c.IssuedAt == nil {
 		c.IssuedAt = jwt.NewNumericDate(s.now())
 	}
-	for p := range c.Channels {
-		if err := livedash.ValidatePattern(p); err != nil {
-			return "", err
-		}
+	if err := c.ValidateGrants(); err != nil {
+		return "", err
 	}
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.secret)
 }
@@ -123,12 +121,25 @@ func (s *Signer) Verify(token string) (*Claims, error) {
 	if err != nil {
 		return nil, livedash.Errorf(livedash.EUNAUTHORIZED, "invalid token: %s", reason(err))
 	}
-	for p := range c.Channels {
-		if err := livedash.ValidatePattern(p); err != nil {
-			return nil, livedash.Errorf(livedash.EUNAUTHORIZED, "invalid token: bad grant pattern %q", p)
-		}
+	if err := c.ValidateGrants(); err != nil {
+		return nil, livedash.Errorf(livedash.EUNAUTHORIZED, "invalid token: %s", livedash.ErrorMessage(err))
 	}
 	return &c, nil
+}
+
+// ValidateGrants checks the grant patterns: each valid, and none on the server's
+// own sys. topics unless the token is an admin's (who reads them anyway).
+// Errors are EINVALID.
+func (c *Claims) ValidateGrants() error {
+	for p := range c.Channels {
+		if err := livedash.ValidatePattern(p); err != nil {
+			return livedash.Errorf(livedash.EINVALID, "bad grant: %s", livedash.ErrorMessage(err))
+		}
+		if livedash.IsSys(p) && !c.Admin {
+			return livedash.Errorf(livedash.EINVALID, "grant %q: only admin tokens read sys. topics", p)
+		}
+	}
+	return nil
 }
 
 // reason turns a jwt error into a short phrase that leaks nothing.
@@ -198,6 +209,9 @@ func (a Access) Expiry() time.Time {
 func (a Access) CanRead(p string) bool {
 	if a.Claims != nil && a.Claims.Admin {
 		return true
+	}
+	if livedash.IsSys(p) {
+		return false // the server's own topics: admins only, whatever the grants say
 	}
 	for _, pub := range a.Public {
 		if livedash.Covers(pub, p) {

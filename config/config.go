@@ -18,6 +18,7 @@ import (
 
 	"github.com/livedash/livedash"
 	"github.com/livedash/livedash/alert"
+	"github.com/livedash/livedash/ingest"
 	"github.com/livedash/livedash/producer"
 	"github.com/livedash/livedash/rollup"
 )
@@ -73,6 +74,18 @@ type Limits struct {
 	RequestBytes        Size `yaml:"request_bytes"`
 	PublishRate         Rate `yaml:"publish_rate"`
 	ConnectionsPerToken int  `yaml:"connections_per_token"`
+	// MaxTopics caps the number of topics the store holds (the server's
+	// own sys. topics aside): a publish that would create one past it is
+	// refused with 413.
+	MaxTopics int `yaml:"max_topics"`
+	// PatternsPerConnection caps the topic patterns one WebSocket
+	// connection holds across all its subscriptions.
+	PatternsPerConnection int `yaml:"patterns_per_connection"`
+}
+
+// Ingest returns the limits every publish path applies (package ingest).
+func (l Limits) Ingest() ingest.Limits {
+	return ingest.Limits{MessageBytes: int(l.MessageBytes), MaxTopics: l.MaxTopics}
 }
 
 // Default returns the configuration used when no file is given.
@@ -80,7 +93,7 @@ func Default() Config {
 	return Config{
 		Heartbeat: Duration(15 * time.Second),
 		Retention: Retention{MaxAge: Duration(168 * time.Hour), MaxBytes: Size(1 << 30)},
-		Limits:    Limits{MessageBytes: 64 << 10, RequestBytes: 1 << 20},
+		Limits:    Limits{MessageBytes: 64 << 10, RequestBytes: 1 << 20, MaxTopics: 10_000, PatternsPerConnection: 200},
 	}
 }
 
@@ -123,6 +136,12 @@ func (c Config) Validate() error {
 	}
 	if c.Limits.ConnectionsPerToken < 0 {
 		return fmt.Errorf("config: limits.connections_per_token must not be negative")
+	}
+	if c.Limits.MaxTopics < 1 {
+		return fmt.Errorf("config: limits.max_topics must be at least 1")
+	}
+	if c.Limits.PatternsPerConnection < 1 {
+		return fmt.Errorf("config: limits.patterns_per_connection must be at least 1")
 	}
 	if _, err := c.Location(); err != nil {
 		return err

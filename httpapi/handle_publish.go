@@ -19,18 +19,24 @@ type publishResponse struct {
 // with their ids once they are durable.
 func (s *Server) handlePublish() http.Handler {
 	return s.publishHandler(func(r *http.Request, body []byte) ([]livedash.Message, error) {
-		return livedash.DecodePublish(body, s.now(), int(s.cfg.Limits.MessageBytes))
+		return livedash.DecodePublish(body, s.now())
 	}, answerIDs)
 }
 
 // handlePublishTopic stores one message whose body is the data JSON.
 func (s *Server) handlePublishTopic() http.Handler {
 	return s.publishHandler(func(r *http.Request, body []byte) ([]livedash.Message, error) {
-		in := livedash.PublishInput{Topic: r.PathValue("topic"), Type: r.URL.Query().Get("type"), Data: body}
-		if r.URL.Query().Has("ts") {
-			in.TS = tsParam(r.URL.Query().Get("ts"))
+		q := r.URL.Query()
+		in := livedash.PublishInput{Topic: r.PathValue("topic"), Type: q.Get("type"), Data: body}
+		if q.Has("type") {
+			if err := livedash.ValidateType(in.Type); err != nil { // ?type= is not point
+				return nil, err
+			}
 		}
-		m, err := in.Validate(s.now(), int(s.cfg.Limits.MessageBytes))
+		if q.Has("ts") {
+			in.TS = tsParam(q.Get("ts"))
+		}
+		m, err := in.Validate(s.now())
 		if err != nil {
 			return nil, err
 		}

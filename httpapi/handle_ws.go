@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -207,9 +209,10 @@ func (c *wsConn) handle(msg wsIncoming) error {
 		data = j
 	}
 	var op wsOp
-	if err := json.Unmarshal(data, &op); err != nil {
-		return c.reply(wsReply{Op: "error", Code: "bad_request", Message: "bad frame: " + err.Error()})
+	if err := livedash.DecodeJSON(data, &op, false); err != nil {
+		return c.reply(wsReply{Op: "error", Ref: refOf(data), Code: "bad_request", Message: "bad frame: " + err.Error()})
 	}
+	op.Ref = readableRef(op.Ref)
 	switch op.Op {
 	case "subscribe":
 		return c.subscribe(op)
@@ -230,6 +233,37 @@ func (c *wsConn) handle(msg wsIncoming) error {
 	return c.replyErr(op.Ref, livedash.Errorf(livedash.EINVALID, "unknown op %q (use subscribe, unsubscribe, publish, ping)", op.Op))
 }
 
+// refOf reads the ref of a frame that did not decode as an op (a field of
+// the wrong type, bytes after the object), so the error still names the
+// request it answers; nil when the frame starts with no JSON object.
+func refOf(frame []byte) json.RawMessage {
+	var r struct {
+		Ref json.RawMessage `json:"ref"`
+	}
+	if json.NewDecoder(bytes.NewReader(frame)).Decode(&r) != nil {
+		return nil
+	}
+	return readableRef(r.Ref)
+}
+
+// readableRef keeps a ref the client can read back: a string, or a number
+// that float64 holds. Anything else (an object, 1e700) is dropped rather
+// than echoed in a form the client may fail to parse.
+func readableRef(ref json.RawMessage) json.RawMessage {
+	if len(ref) == 0 {
+		return nil
+	}
+	switch c := ref[0]; {
+	case c == '"':
+		return ref
+	case c == '-' || c >= '0' && c <= '9':
+		if _, err := strconv.ParseFloat(string(ref), 64); err == nil {
+			return ref
+		}
+	}
+	return nil
+}
+
 func (c *wsConn) patterns(op wsOp) ([]string, error) {
 	if len(op.Topics) == 0 {
 		return nil, livedash.Errorf(livedash.EINVALID, "topics is required (an array of topics or patterns)")
@@ -244,6 +278,11 @@ func (c *wsConn) subscribe(op wsOp) error {
 	}
 	if err := c.access.CheckRead(patterns); err != nil {
 		return c.replyErr(op.Ref, err)
+	}
+	if max := c.s.cfg.Limits.PatternsPerConnection; max > 0 && c.sess.Patterns()+len(patterns) > max {
+		return c.replyErr(op.Ref, livedash.Errorf(livedash.ETOOLARGE,
+			"this connection would hold %d topic patterns; the limit is %d (limits.patterns_per_connection): unsubscribe some first",
+			c.sess.Patterns()+len(patterns), max))
 	}
 	backlog := pubsub.DefaultBacklog
 	if op.Backlog != nil {
@@ -263,7 +302,7 @@ func (c *wsConn) publish(op wsOp) error {
 		return c.replyErr(op.Ref, livedash.Errorf(livedash.EINVALID, "messages is required (an array of messages)"))
 	}
 	body, _ := json.Marshal(op.Messages)
-	msgs, err := livedash.DecodePublish(body, c.s.now(), int(c.s.cfg.Limits.MessageBytes))
+	msgs, err := livedash.DecodePublish(body, c.s.now())
 	if err != nil {
 		return c.replyErr(op.Ref, err)
 	}

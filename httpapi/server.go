@@ -20,21 +20,21 @@ import (
 	"github.com/livedash/livedash/config"
 	"github.com/livedash/livedash/dashboard"
 	"github.com/livedash/livedash/hub"
+	"github.com/livedash/livedash/ingest"
 	"github.com/livedash/livedash/pubsub"
 	"github.com/livedash/livedash/push"
 )
 
 // Broker stores published messages and answers with their ids: the local
-// store on a single node, the cluster backplane in cluster mode.
-type Broker interface {
-	Append(ctx context.Context, msgs []livedash.Message) ([]*livedash.Frame, error)
-	Ping(ctx context.Context) error
-}
+// store on a single node, the cluster backplane in cluster mode. The server
+// puts an ingest.Gate in front of it.
+type Broker = ingest.Broker
 
 // Store is what the HTTP layer needs from the message store.
 type Store interface {
 	pubsub.Log
 	Broker
+	ingest.Topics
 	Topics(patterns []string) []livedash.TopicInfo
 	History(ctx context.Context, q livedash.HistoryQuery) ([]*livedash.Frame, error)
 	Buckets(ctx context.Context, patterns []string, from, to, step int64, field string) ([]livedash.Series, error)
@@ -171,10 +171,13 @@ func New(opts Options) *Server {
 	s.events = opts.Events
 	s.limits = newLimiter(opts.Config.Limits.PublishRate.PerSecond, opts.Config.Limits.ConnectionsPerToken)
 	s.metrics = opts.Metrics
-	s.broker = opts.Broker
-	if s.broker == nil {
-		s.broker = opts.Store
+	broker := opts.Broker
+	if broker == nil {
+		broker = opts.Store
 	}
+	// Every publish path (JSON, shorthand, line protocol, WebSocket) stores
+	// through the same limits.
+	s.broker = ingest.New(broker, opts.Store, opts.Config.Limits.Ingest())
 	s.boards = opts.Dashboards
 	s.files = map[string]dashboard.Dashboard{}
 	for _, d := range opts.FileDashboards {

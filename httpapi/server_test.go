@@ -37,7 +37,7 @@ const testSecret = "test-secret-0123456789"
 
 // env is a real server over loopback HTTP with a real SQLite file.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	url    string
 	store  *sqlite.Store
 	hub    *hub.Hub
@@ -79,7 +79,7 @@ func newEnvWithRetention(t *testing.T) *env {
 	})
 }
 
-func newEnv(t *testing.T, opts ...envOption) *env {
+func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	ec := envConfig{cfg: config.Default()}
 	// make test runs this package a second time with the other SSE engine.

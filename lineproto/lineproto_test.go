@@ -1,6 +1,7 @@
 package lineproto
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -152,7 +153,7 @@ func TestParse(t *testing.T) {
 				}
 				// The messages must pass the server's own publish validation.
 				in := livedash.PublishInput{Topic: g.Topic, Type: g.Type, TS: raw(jsonInt(g.TS)), Data: g.Data}
-				if _, err := in.Validate(testNow, 64<<10); err != nil {
+				if _, err := in.Validate(testNow); err != nil {
 					t.Errorf("message %d does not pass PublishInput.Validate: %v", i, err)
 				}
 			}
@@ -264,6 +265,10 @@ func FuzzParse(f *testing.F) {
 		"shop..sales a=1",
 		`cpu s="abc`,
 		"a value=1e-7",
+		"m v=1e999",
+		"m s=\"\x01\x02\"",
+		"sys.x v=1",
+		"m v=1 99999999999999999999",
 	} {
 		f.Add([]byte(seed), "ns")
 	}
@@ -290,8 +295,12 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("message %d: type %q", i, m.Type)
 			}
 			in := livedash.PublishInput{Topic: m.Topic, Type: m.Type, TS: raw(jsonInt(m.TS)), Data: m.Data}
-			if _, err := in.Validate(testNow, 0); err != nil {
+			again, err := in.Validate(testNow)
+			if err != nil {
 				t.Fatalf("message %d (%s %s) fails publish validation: %v", i, m.Topic, m.Data, err)
+			}
+			if !bytes.Equal(again.Data, m.Data) {
+				t.Fatalf("message %d: data %s is not canonical (publish would store %s)", i, m.Data, again.Data)
 			}
 		}
 	})

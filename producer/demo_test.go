@@ -80,7 +80,7 @@ func TestDemoSimulatedMinutes(t *testing.T) {
 		}
 		// The data must be what the server accepts for the type.
 		in := livedash.PublishInput{Topic: m.Topic, Type: m.Type, Data: m.Data}
-		if _, err := in.Validate(demoStart, 64<<10); err != nil {
+		if _, err := in.Validate(demoStart); err != nil {
 			t.Fatalf("%s %s: fails publish validation: %v", m.Topic, m.Data, err)
 		}
 		if s := seconds(m); s <= 0 || s > 300 {

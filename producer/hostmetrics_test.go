@@ -93,7 +93,7 @@ func TestHostMetricsRunOnThisMachine(t *testing.T) {
 				t.Errorf("%s: ts %d differs from the batch's %d", m.Topic, m.TS, batch[0].TS)
 			}
 			in := livedash.PublishInput{Topic: m.Topic, Type: m.Type, Data: m.Data}
-			if _, err := in.Validate(time.Now(), 64<<10); err != nil {
+			if _, err := in.Validate(time.Now()); err != nil {
 				t.Errorf("%s %s: fails publish validation: %v", m.Topic, m.Data, err)
 			}
 		}

@@ -184,6 +184,16 @@ func (s *Session) emitHistory(g *group, f *livedash.Frame, emit Emitter) error {
 	return emit.Frame(f)
 }
 
+// Patterns is how many patterns the session's subscriptions hold, counting
+// a pattern once per subscription that names it.
+func (s *Session) Patterns() int {
+	n := 0
+	for _, g := range s.groups {
+		n += len(g.patterns)
+	}
+	return n
+}
+
 // Unsubscribe removes patterns from every subscription that has them.
 func (s *Session) Unsubscribe(patterns []string) {
 	drop := map[string]bool{}

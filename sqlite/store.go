@@ -89,9 +89,10 @@ type Store struct {
 	closeMu  sync.RWMutex // held for reading while a request is queued
 	closed   bool
 
-	mu         sync.RWMutex // guards topics, byID, lastSeq, gapThrough, advanced
+	mu         sync.RWMutex // guards topics, byID, sysTopics, lastSeq, gapThrough, advanced
 	topics     map[string]*topicState
 	byID       map[int64]*topicState
+	sysTopics  int // how many of topics are under sys.
 	lastSeq    uint64
 	gapThrough uint64        // ids up to here may be missing (cluster log gap)
 	advanced   chan struct{} // closed and replaced at every commit
@@ -263,8 +264,7 @@ func (s *Store) load(ctx context.Context, adopt string) error {
 		if err := rows.Scan(&t.id, &t.name, &t.count, &t.lastSeq, &t.trimmedThrough); err != nil {
 			return fmt.Errorf("load topics: %w", err)
 		}
-		s.topics[t.name] = t
-		s.byID[t.id] = t
+		s.addTopic(t)
 		s.lastSeq = max(s.lastSeq, t.lastSeq)
 	}
 	if err := rows.Err(); err != nil {
@@ -292,7 +292,7 @@ func (s *Store) Adopt(ctx context.Context, epoch string) error {
 			return err
 		}
 		s.mu.Lock()
-		s.topics, s.byID = map[string]*topicState{}, map[int64]*topicState{}
+		s.topics, s.byID, s.sysTopics = map[string]*topicState{}, map[int64]*topicState{}, 0
 		s.lastSeq, s.gapThrough = 0, 0
 		s.mu.Unlock()
 		return nil
@@ -570,9 +570,7 @@ func (s *Store) writeGroup(ctx context.Context, group []*appendRequest) (frames 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for name, id := range newTopics {
-		t := &topicState{id: id, name: name, recentLoaded: true}
-		s.topics[name] = t
-		s.byID[id] = t
+		s.addTopic(&topicState{id: id, name: name, recentLoaded: true})
 	}
 	for _, f := range frames {
 		t := s.topics[f.Topic]

@@ -470,6 +470,8 @@ func TestCLIBadInput(t *testing.T) {
 		{"token without sub", []string{"token"}, 2, "--sub is required"},
 		{"token bad pattern", []string{"token", "--sub", "a", "--subscribe", "a..b"}, 2, "empty segment"},
 		{"token bad ttl", []string{"token", "--sub", "a", "--ttl", "-1h"}, 2, "--ttl"},
+		{"token sys grant", []string{"token", "--sub", "a", "--subscribe", "sys.>"}, 2, "only admin tokens read sys."},
+		{"token sys publish grant", []string{"token", "--sub", "a", "--publish", "sys.alerts"}, 2, "only admin tokens"},
 		{"token unknown flag", []string{"token", "--nope"}, 2, "not defined"},
 		{"publish no topic", []string{"publish"}, 2, "usage"},
 		{"publish bad topic", []string{"publish", "a b", "1"}, 1, "not allowed"},

@@ -25,6 +25,7 @@ import (
 	"github.com/livedash/livedash/dashboard"
 	"github.com/livedash/livedash/httpapi"
 	"github.com/livedash/livedash/hub"
+	"github.com/livedash/livedash/ingest"
 	"github.com/livedash/livedash/metrics"
 	"github.com/livedash/livedash/redisbroker"
 	"github.com/livedash/livedash/sqlite"
@@ -143,7 +144,8 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 	if err != nil {
 		return err
 	}
-	publisher := storePublisher{broker}
+	// The server's own producers store through the same limits as the API.
+	publisher := storePublisher{ingest.New(broker, store, cfg.Limits.Ingest())}
 	events := sysevent.New(publisher, 5*time.Second, nil, log)
 	api := httpapi.New(httpapi.Options{
 		Store: store, Broker: broker, Hub: h, Signer: signer, Config: cfg, Logger: log,

@@ -35,28 +35,25 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 	}
 	channels := map[string]auth.Grant{}
 	for _, p := range subscribe {
-		if err := livedash.ValidatePattern(p); err != nil {
-			return usageError{"token: --subscribe: " + livedash.ErrorMessage(err)}
-		}
 		g := channels[p]
 		g.Subscribe = true
 		channels[p] = g
 	}
 	for _, p := range publish {
-		if err := livedash.ValidatePattern(p); err != nil {
-			return usageError{"token: --publish: " + livedash.ErrorMessage(err)}
-		}
 		g := channels[p]
 		g.Publish = true
 		channels[p] = g
 	}
-	secret, _, err := auth.Secret(getenv("LIVEDASH_SECRET"), *data)
-	if err != nil {
-		return err
-	}
 	c := auth.Claims{RegisteredClaims: jwt.RegisteredClaims{Subject: *sub}, Admin: *admin}
 	if len(channels) > 0 {
 		c.Channels = channels
+	}
+	if err := c.ValidateGrants(); err != nil {
+		return usageError{"token: " + livedash.ErrorMessage(err)}
+	}
+	secret, _, err := auth.Secret(getenv("LIVEDASH_SECRET"), *data)
+	if err != nil {
+		return err
 	}
 	tok, err := auth.NewSigner(secret, nil).Mint(c, *ttl)
 	if err != nil {
