@@ -5,7 +5,7 @@ BIN     := bin/livedash
 ARGS    ?= --demo
 WEB_SRC := $(shell find web/src web/index.html web/vite.config.ts web/package.json -type f 2>/dev/null)
 
-.PHONY: all build run test test-go test-web test-e2e bench web clean
+.PHONY: all build run test test-go test-web test-e2e bench fuzz web clean
 
 all: build
 
@@ -43,6 +43,16 @@ test-e2e: build
 ## bench: Go benchmarks of the hot paths (not part of make test)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./hub/ ./sqlite/ ./httpapi/ ./push/
+
+## fuzz: each fuzz target for FUZZTIME (default 1m; docs/security.md has 5-minute runs).
+## Their seed corpora (and past finds under testdata/fuzz) run in make test.
+FUZZTIME     ?= 1m
+FUZZ_TARGETS := .:FuzzDecodePublish .:FuzzPatterns .:FuzzCovers ./lineproto:FuzzParse ./httpapi:FuzzWebSocketFrame
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; echo "== $$fn ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 clean:
 	rm -rf bin web/dist/assets web/dist/index.html
