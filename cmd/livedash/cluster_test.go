@@ -520,3 +520,52 @@ func TestClusterRollupSurvivesLeaderLoss(t *testing.T) {
 	// The lease runs out (6 s), the other node takes over and catches up.
 	waitCount(other, 35, 20*time.Second)
 }
+
+// TestClusterDashboardsAreShared: a dashboard PUT through node A is served
+// by node B as soon as A has answered, a DELETE through B is seen by A, and
+// definitions outlive the restart of every node (they live in Redis).
+func TestClusterDashboardsAreShared(t *testing.T) {
+	r := startRedis(t)
+	a, b := startNode(t, r), startNode(t, r)
+	tok := adminToken(t)
+	board := `{"title":"Orders","columns":2,"widgets":[{"id":"w1","type":"stat","title":"Orders","topics":["shop.orders"]}]}`
+	if status, body := request(t, "PUT", a.url+"/api/v1/dashboards/orders", tok, board); status != 200 {
+		t.Fatalf("PUT on A: %d %s", status, body)
+	}
+	if status, body := request(t, "GET", b.url+"/api/v1/dashboards/orders", tok, ""); status != 200 || !strings.Contains(body, `"title":"Orders"`) {
+		t.Fatalf("GET on B right after the PUT on A: %d %s", status, body)
+	}
+	if status, body := request(t, "PUT", b.url+"/api/v1/dashboards/gone", tok, board); status != 200 {
+		t.Fatalf("PUT on B: %d %s", status, body)
+	}
+	if status, _ := request(t, "DELETE", b.url+"/api/v1/dashboards/gone", tok, ""); status != 204 {
+		t.Fatalf("DELETE on B: %d", status)
+	}
+	if status, _ := request(t, "GET", a.url+"/api/v1/dashboards/gone", tok, ""); status != 404 {
+		t.Fatalf("GET on A after the DELETE on B: %d, want 404", status)
+	}
+	// Every node restarts, with data dirs of their own: Redis keeps them.
+	a.stop(syscall.SIGTERM)
+	b.stop(syscall.SIGTERM)
+	c := startNode(t, r)
+	if status, body := request(t, "GET", c.url+"/api/v1/dashboards", tok, ""); status != 200 || !strings.Contains(body, `"name":"orders"`) || strings.Contains(body, `"name":"gone"`) {
+		t.Fatalf("dashboards on a new node: %d %s", status, body)
+	}
+}
+
+// request sends an HTTP request with a bearer token and returns status and body.
+func request(t *testing.T, method, url, tok, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}

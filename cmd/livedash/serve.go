@@ -127,6 +127,7 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 	// The broker takes publishes: the store itself, or Redis in a cluster.
 	var broker httpapi.Broker = store
 	var state stateStore = store
+	var boardStore httpapi.DashboardStore = store
 	var cb *redisbroker.Broker
 	if cluster {
 		rdb, err := redisbroker.Dial(ctx, o.broker)
@@ -137,7 +138,7 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 		if cb, err = redisbroker.New(ctx, rdb, store, redisbroker.Options{Logger: log.With("broker", "redis"), OnError: m.BrokerError}); err != nil {
 			return err
 		}
-		broker, state = cb, cb
+		broker, state, boardStore = cb, cb, cb // shared by every node
 	}
 
 	boards, err := fileDashboards(cfg.DashboardsDir)
@@ -149,7 +150,7 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 	events := sysevent.New(publisher, 5*time.Second, nil, log)
 	api := httpapi.New(httpapi.Options{
 		Store: store, Broker: broker, Hub: h, Signer: signer, Config: cfg, Logger: log,
-		UI: web.Handler(), Dashboards: store, FileDashboards: boards,
+		UI: web.Handler(), Dashboards: boardStore, FileDashboards: boards,
 		Events: httpapi.EventsList{events, m}, Metrics: m.Handler(),
 	})
 	m.WatchSSEPool(func() metrics.PoolStats {
