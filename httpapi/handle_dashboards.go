@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -97,7 +99,21 @@ func (s *Server) handleDashboard() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, d)
+		// An ETag lets an open page poll for a changed definition cheaply.
+		b, err := json.Marshal(d)
+		if err != nil {
+			s.writeError(w, r, fmt.Errorf("encode dashboard %s: %w", d.Name, err))
+			return
+		}
+		sum := sha256.Sum256(b)
+		etag := `"` + hex.EncodeToString(sum[:12]) + `"`
+		w.Header().Set("ETag", etag)
+		if r.Header.Get("If-None-Match") == etag {
+			w.Header().Set("Cache-Control", "no-cache")
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		writeJSON(w, http.StatusOK, json.RawMessage(b))
 	})
 }
 
@@ -125,6 +141,10 @@ func (s *Server) handlePutDashboard() http.Handler {
 		name := r.PathValue("name")
 		if err := dashboard.ValidateName(name); err != nil {
 			s.writeError(w, r, err)
+			return
+		}
+		if _, inFile := s.files[name]; inFile {
+			s.writeError(w, r, livedash.Errorf(livedash.ECONFLICT, "dashboard %q is defined in a file or built in, so it is read-only here; save a copy under another name", name))
 			return
 		}
 		body, err := s.readBody(w, r)

@@ -22,6 +22,7 @@ import (
 	"github.com/livedash/livedash/auth"
 	"github.com/livedash/livedash/client"
 	"github.com/livedash/livedash/config"
+	"github.com/livedash/livedash/dashboard"
 	"github.com/livedash/livedash/httpapi"
 	"github.com/livedash/livedash/hub"
 	"github.com/livedash/livedash/sqlite"
@@ -54,6 +55,7 @@ type envConfig struct {
 	store   sqlite.Options
 	events  func(*sqlite.Store) httpapi.Events
 	metrics http.Handler
+	files   []dashboard.Dashboard // dashboards defined in files
 }
 
 type envOption func(*envConfig)
@@ -99,7 +101,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if ec.events != nil {
 		events = ec.events(store)
 	}
-	api := httpapi.New(httpapi.Options{Store: store, Hub: h, Signer: signer, Config: cfg, Dashboards: store, Events: events, Metrics: ec.metrics})
+	api := httpapi.New(httpapi.Options{Store: store, Hub: h, Signer: signer, Config: cfg, Dashboards: store, FileDashboards: ec.files, Events: events, Metrics: ec.metrics})
 	srv := httptest.NewServer(api)
 	e := &env{t: t, url: srv.URL, store: store, hub: h, api: api, signer: signer, srv: srv}
 	e.admin = e.token(auth.Claims{Admin: true}, time.Hour)

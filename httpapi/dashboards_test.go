@@ -1,0 +1,77 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/livedash/livedash/dashboard"
+)
+
+// TestFileDashboardsAreReadOnly: PUT or DELETE on a dashboard defined in a
+// file (or built in) is 409, and it is still served unchanged; other names
+// are stored as usual.
+func TestFileDashboardsAreReadOnly(t *testing.T) {
+	host := dashboard.Defaults()[0]
+	e := newEnv(t, func(c *envConfig) { c.files = dashboard.Defaults() })
+	before := getDashboard(t, e, host.Name)
+	board := `{"title":"Mine","widgets":[{"id":"w","type":"stat","topics":["a"]}]}`
+	if status, body := e.do("PUT", "/api/v1/dashboards/"+host.Name, e.admin, board); status != 409 || !strings.Contains(body, "read-only") {
+		t.Fatalf("PUT over a built-in dashboard: %d %s", status, body)
+	}
+	if status, _ := e.do("DELETE", "/api/v1/dashboards/"+host.Name, e.admin, ""); status != 409 {
+		t.Fatalf("DELETE of a built-in dashboard: %d", status)
+	}
+	if after := getDashboard(t, e, host.Name); after != before {
+		t.Fatalf("built-in dashboard changed:\n%s\n%s", before, after)
+	}
+	if status, body := e.do("PUT", "/api/v1/dashboards/"+host.Name+"-copy", e.admin, board); status != 200 {
+		t.Fatalf("PUT of a copy: %d %s", status, body)
+	}
+}
+
+// TestDashboardETag: a page polling its definition gets 304 until it
+// changes, then the new definition with a new ETag.
+func TestDashboardETag(t *testing.T) {
+	e := newEnv(t)
+	put := func(title string) {
+		if status, body := e.do("PUT", "/api/v1/dashboards/d", e.admin, `{"title":"`+title+`","widgets":[{"id":"w","type":"stat","topics":["a"]}]}`); status != 200 {
+			t.Fatalf("put: %d %s", status, body)
+		}
+	}
+	get := func(etag string) (int, string) {
+		req, _ := http.NewRequest("GET", e.url+"/api/v1/dashboards/d", nil)
+		req.Header.Set("Authorization", "Bearer "+e.admin)
+		if etag != "" {
+			req.Header.Set("If-None-Match", etag)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("ETag")
+	}
+	put("One")
+	status, tag1 := get("")
+	if status != 200 || tag1 == "" {
+		t.Fatalf("first get: %d etag %q", status, tag1)
+	}
+	if status, _ := get(tag1); status != 304 {
+		t.Fatalf("unchanged: %d, want 304", status)
+	}
+	put("Two")
+	status, tag2 := get(tag1)
+	if status != 200 || tag2 == tag1 || tag2 == "" {
+		t.Fatalf("after a change: %d etag %q (was %q)", status, tag2, tag1)
+	}
+}
+
+func getDashboard(t *testing.T, e *env, name string) string {
+	t.Helper()
+	status, body := e.do("GET", "/api/v1/dashboards/"+name, e.admin, "")
+	if status != 200 {
+		t.Fatalf("GET %s: %d %s", name, status, body)
+	}
+	return body
+}
