@@ -60,7 +60,7 @@ func (s *Server) publishHandler(decode func(*http.Request, []byte) ([]livedash.M
 			err = a.CheckPublishAny()
 		}
 		if err != nil {
-			w.Header().Set("Connection", "close") // the body is left unread
+			leaveBodyUnread(w, r)
 			s.writeError(w, r, err)
 			return
 		}
@@ -156,7 +156,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 		limit = 1 << 20
 	}
 	if r.ContentLength > limit {
-		w.Header().Set("Connection", "close") // the body is not read
+		leaveBodyUnread(w, r)
 		return nil, livedash.Errorf(livedash.ETOOLARGE, "request body is %d bytes; the limit is %d", r.ContentLength, limit)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
@@ -165,7 +165,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 		if errors.As(err, &tooBig) {
 			return nil, livedash.Errorf(livedash.ETOOLARGE, "request body is over the limit of %d bytes", limit)
 		}
-		w.Header().Set("Connection", "close") // what is left of the body is not read
+		leaveBodyUnread(w, r)
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
 			return nil, livedash.Errorf(livedash.EINVALID, "request body not received within %s (limits.body_timeout)", s.cfg.Limits.BodyTimeout.D())
@@ -174,4 +174,15 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	}
 	http.NewResponseController(w).SetReadDeadline(time.Time{})
 	return body, nil
+}
+
+// leaveBodyUnread prepares the answer to a request whose body is not read
+// (to its end): over HTTP/1 the connection closes after the answer, so
+// net/http neither waits for the rest of the body nor reads it as the next
+// request. HTTP/2 resets the stream by itself, and Connection: close would
+// end every other stream of the connection.
+func leaveBodyUnread(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor == 1 {
+		w.Header().Set("Connection", "close")
+	}
 }
