@@ -159,26 +159,41 @@ func reason(err error) string {
 	return "rejected"
 }
 
+// CookieName is the cookie the web app keeps its token in.
+const CookieName = "livedash_token"
+
 // FromRequest returns the token a request carries: Authorization Bearer
-// (or Token, as InfluxDB clients send it),
-// then ?token=, then the livedash_token cookie; "" when none.
+// (or Token, as InfluxDB clients send it), then ?token=, then, for reads
+// only (GET and HEAD, which includes the WebSocket handshake), the
+// livedash_token cookie; "" when none. A write that carries only the
+// cookie carries no token: a cookie rides along on requests other sites
+// make.
 func FromRequest(r *http.Request) string {
+	tok, _ := TokenOf(r)
+	return tok
+}
+
+// TokenOf is FromRequest, and whether the token came from the cookie.
+func TokenOf(r *http.Request) (token string, cookie bool) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		if t, ok := strings.CutPrefix(h, "Bearer "); ok {
-			return strings.TrimSpace(t)
+			return strings.TrimSpace(t), false
 		}
 		if t, ok := strings.CutPrefix(h, "Token "); ok { // InfluxDB v2 clients (Telegraf)
-			return strings.TrimSpace(t)
+			return strings.TrimSpace(t), false
 		}
-		return strings.TrimSpace(h) // a malformed header still counts as a (bad) token
+		return strings.TrimSpace(h), false // a malformed header still counts as a (bad) token
 	}
 	if t := r.URL.Query().Get("token"); t != "" {
-		return t
+		return t, false
 	}
-	if c, err := r.Cookie("livedash_token"); err == nil {
-		return c.Value
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return "", false
 	}
-	return ""
+	if c, err := r.Cookie(CookieName); err == nil && c.Value != "" {
+		return c.Value, true
+	}
+	return "", false
 }
 
 // Access is the rights of one request: its verified claims (nil when it
@@ -256,6 +271,24 @@ func (a Access) CheckRead(patterns []string) error {
 		}
 	}
 	return nil
+}
+
+// CheckPublishAny returns nil when the caller may publish to some topic:
+// an admin, or a token with a publish grant. Publish endpoints check it
+// before they read the body.
+func (a Access) CheckPublishAny() error {
+	if a.Claims == nil {
+		return livedash.Errorf(livedash.EUNAUTHORIZED, "a token is required to publish")
+	}
+	if a.Claims.Admin {
+		return nil
+	}
+	for _, g := range a.Claims.Channels {
+		if g.Publish {
+			return nil
+		}
+	}
+	return livedash.Errorf(livedash.EFORBIDDEN, "token may not publish")
 }
 
 // CheckPublish returns nil when topic may be published to.

@@ -68,7 +68,8 @@ type Retention struct {
 	MaxBytes Size     `yaml:"max_bytes"`
 }
 
-// Limits protect the server from its clients.
+// Limits protect the server from its clients. A zero count or duration
+// turns its limit off.
 type Limits struct {
 	MessageBytes        Size `yaml:"message_bytes"`
 	RequestBytes        Size `yaml:"request_bytes"`
@@ -81,6 +82,17 @@ type Limits struct {
 	// PatternsPerConnection caps the topic patterns one WebSocket
 	// connection holds across all its subscriptions.
 	PatternsPerConnection int `yaml:"patterns_per_connection"`
+	// AnonymousConnectionsPerAddress caps the open streams of callers with
+	// no token, per client IP address.
+	AnonymousConnectionsPerAddress int `yaml:"anonymous_connections_per_address"`
+	// MaxConnections caps open client connections of every kind, streams
+	// included; past it a new connection is closed at once.
+	MaxConnections int `yaml:"max_connections"`
+	// IdleTimeout closes a keep-alive connection that carries no request
+	// for this long. Open streams are not idle.
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// BodyTimeout bounds the reading of one request body.
+	BodyTimeout Duration `yaml:"body_timeout"`
 }
 
 // Ingest returns the limits every publish path applies (package ingest).
@@ -93,7 +105,12 @@ func Default() Config {
 	return Config{
 		Heartbeat: Duration(15 * time.Second),
 		Retention: Retention{MaxAge: Duration(168 * time.Hour), MaxBytes: Size(1 << 30)},
-		Limits:    Limits{MessageBytes: 64 << 10, RequestBytes: 1 << 20, MaxTopics: 10_000, PatternsPerConnection: 200},
+		Limits: Limits{
+			MessageBytes: 64 << 10, RequestBytes: 1 << 20,
+			AnonymousConnectionsPerAddress: 1000, MaxConnections: 50_000,
+			IdleTimeout: Duration(60 * time.Second), BodyTimeout: Duration(30 * time.Second),
+			MaxTopics: 10_000, PatternsPerConnection: 200,
+		},
 	}
 }
 
@@ -134,14 +151,22 @@ func (c Config) Validate() error {
 	if c.Heartbeat.D() < 0 {
 		return fmt.Errorf("config: heartbeat must not be negative")
 	}
-	if c.Limits.ConnectionsPerToken < 0 {
-		return fmt.Errorf("config: limits.connections_per_token must not be negative")
+	for _, l := range []struct {
+		key string
+		n   int
+	}{
+		{"connections_per_token", c.Limits.ConnectionsPerToken},
+		{"anonymous_connections_per_address", c.Limits.AnonymousConnectionsPerAddress},
+		{"max_connections", c.Limits.MaxConnections},
+		{"max_topics", c.Limits.MaxTopics},
+		{"patterns_per_connection", c.Limits.PatternsPerConnection},
+	} {
+		if l.n < 0 {
+			return fmt.Errorf("config: limits.%s must not be negative", l.key)
+		}
 	}
-	if c.Limits.MaxTopics < 1 {
-		return fmt.Errorf("config: limits.max_topics must be at least 1")
-	}
-	if c.Limits.PatternsPerConnection < 1 {
-		return fmt.Errorf("config: limits.patterns_per_connection must be at least 1")
+	if c.Limits.IdleTimeout < 0 || c.Limits.BodyTimeout < 0 {
+		return fmt.Errorf("config: limits.idle_timeout and limits.body_timeout must not be negative")
 	}
 	if _, err := c.Location(); err != nil {
 		return err

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"time"
 
@@ -52,14 +53,20 @@ func (s *Server) handleWrite() http.Handler {
 	}, func(w http.ResponseWriter, _ []*livedash.Frame) { w.WriteHeader(http.StatusNoContent) })
 }
 
-// publishHandler is the shape of every publish endpoint: verify the token,
-// read the body, decode it into messages, check rights and rate, store
-// them, answer. Any error answers and stores nothing.
+// publishHandler is the shape of every publish endpoint: verify the token
+// and that it may publish at all, read the body, decode it into messages,
+// check rights and rate, store them, answer. Any error answers and stores
+// nothing. A caller who may not publish is answered before the body is
+// read, and the connection closed.
 func (s *Server) publishHandler(decode func(*http.Request, []byte) ([]livedash.Message, error), answer func(http.ResponseWriter, []*livedash.Frame)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		a, err := s.access(r)
+		if err == nil {
+			err = a.CheckPublishAny()
+		}
 		if err != nil {
+			leaveBodyUnread(w, r)
 			s.writeError(w, r, err)
 			return
 		}
@@ -146,13 +153,16 @@ func (s *Server) mayPublish(a auth.Access, msgs []livedash.Message) error {
 	return nil
 }
 
-// readBody reads the request body up to the request size limit.
+// readBody reads the request body up to the request size limit, within
+// the body timeout (see bodyTimeout), then lifts that deadline so a slow
+// store does not cut the request.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	limit := int64(s.cfg.Limits.RequestBytes)
 	if limit <= 0 {
 		limit = 1 << 20
 	}
 	if r.ContentLength > limit {
+		leaveBodyUnread(w, r)
 		return nil, livedash.Errorf(livedash.ETOOLARGE, "request body is %d bytes; the limit is %d", r.ContentLength, limit)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
@@ -161,7 +171,24 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 		if errors.As(err, &tooBig) {
 			return nil, livedash.Errorf(livedash.ETOOLARGE, "request body is over the limit of %d bytes", limit)
 		}
+		leaveBodyUnread(w, r)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return nil, livedash.Errorf(livedash.EINVALID, "request body not received within %s (limits.body_timeout)", s.cfg.Limits.BodyTimeout.D())
+		}
 		return nil, livedash.Errorf(livedash.EINVALID, "reading body: %v", err)
 	}
+	http.NewResponseController(w).SetReadDeadline(time.Time{})
 	return body, nil
+}
+
+// leaveBodyUnread prepares the answer to a request whose body is not read
+// (to its end): over HTTP/1 the connection closes after the answer, so
+// net/http neither waits for the rest of the body nor reads it as the next
+// request. HTTP/2 resets the stream by itself, and Connection: close would
+// end every other stream of the connection.
+func leaveBodyUnread(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor == 1 {
+		w.Header().Set("Connection", "close")
+	}
 }

@@ -111,8 +111,8 @@ func (s *Server) handleStream() http.Handler {
 	})
 }
 
-// admitStream lets a stream in unless the server is shutting down or the
-// token has all the streams it may; it counts the stream until release.
+// admitStream lets a stream in unless the server is shutting down or its
+// caller (token, or address without one) has all the streams it may; it counts the stream until release.
 // When it refuses, it has answered the request.
 func (s *Server) admitStream(w http.ResponseWriter, r *http.Request, a auth.Access, transport string) (release func(), ok bool) {
 	s.open.Add(1)
@@ -121,7 +121,8 @@ func (s *Server) admitStream(w http.ResponseWriter, r *http.Request, a auth.Acce
 		s.writeError(w, r, livedash.Errorf(livedash.EUNAVAILABLE, "server is shutting down"))
 		return nil, false
 	}
-	if err := s.limits.acquireConn(a.Subject()); err != nil {
+	uncount, err := s.limits.acquireConn(callerOf(r, a))
+	if err != nil {
 		s.open.Done()
 		s.writeError(w, r, err)
 		return nil, false
@@ -129,7 +130,7 @@ func (s *Server) admitStream(w http.ResponseWriter, r *http.Request, a auth.Acce
 	s.events.StreamOpened(transport)
 	return func() {
 		s.events.StreamClosed(transport)
-		s.limits.releaseConn(a.Subject())
+		uncount()
 		s.open.Done()
 	}, true
 }

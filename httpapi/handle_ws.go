@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -74,6 +75,9 @@ type wsIncoming struct {
 func (s *Server) handleWebSocket() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a, err := s.access(r)
+		if err == nil {
+			err = s.checkCookieOrigin(r)
+		}
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -127,6 +131,24 @@ func (s *Server) handleWebSocket() http.Handler {
 		c.sess.Close() // free the subscription before the close handshake
 		conn.Close(code, reason)
 	})
+}
+
+// checkCookieOrigin refuses (EFORBIDDEN) a handshake from another origin
+// that only the cookie authorises, unless cors_origins lists that origin:
+// any site can make a browser open a WebSocket here, and the browser sends
+// the cookie along. cors_origins ["*"] lists no origin.
+func (s *Server) checkCookieOrigin(r *http.Request) error {
+	if _, cookie := auth.TokenOf(r); !cookie {
+		return nil
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" || s.originListed(origin) {
+		return nil
+	}
+	if u, err := url.Parse(origin); err == nil && strings.EqualFold(u.Host, r.Host) {
+		return nil
+	}
+	return livedash.Errorf(livedash.EFORBIDDEN, "a WebSocket from %s may not use the %s cookie; send the token as ?token=", origin, auth.CookieName)
 }
 
 func (s *Server) wsOrigins() []string {

@@ -1,7 +1,11 @@
 package httpapi
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"math"
+	"net"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -9,23 +13,25 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/livedash/livedash"
+	"github.com/livedash/livedash/auth"
 )
 
-// limiter enforces the configured per-token limits: a token bucket of
-// published messages per token subject (burst = one second's worth), and a
-// cap on open streams per token subject. Anonymous callers have no subject:
-// they cannot publish, and their connections are not counted per token.
+// limiter enforces the configured per-caller limits: a token bucket of
+// published messages per token subject (burst = one second's worth), and
+// caps on open streams per token and, for anonymous callers (who cannot
+// publish), per client address.
 type limiter struct {
 	perSecond float64 // 0: no publish limit
-	maxConns  int     // 0: no connection limit
+	maxConns  int     // streams per token; 0: no limit
+	maxAnon   int     // streams per address without a token; 0: no limit
 
 	mu      sync.Mutex
 	buckets map[string]*rate.Limiter
 	conns   map[string]int
 }
 
-func newLimiter(perSecond float64, maxConns int) *limiter {
-	return &limiter{perSecond: perSecond, maxConns: maxConns, buckets: map[string]*rate.Limiter{}, conns: map[string]int{}}
+func newLimiter(perSecond float64, maxConns, maxAnon int) *limiter {
+	return &limiter{perSecond: perSecond, maxConns: maxConns, maxAnon: maxAnon, buckets: map[string]*rate.Limiter{}, conns: map[string]int{}}
 }
 
 // maxBuckets bounds the limiter map; past it, full buckets are dropped
@@ -64,30 +70,60 @@ func (l *limiter) allowPublish(sub string, n int, now time.Time) (time.Duration,
 	return 0, nil
 }
 
-// acquireConn counts a new stream for sub, or refuses it past the cap.
-// Each successful acquire needs one releaseConn.
-func (l *limiter) acquireConn(sub string) error {
-	if l.maxConns <= 0 || sub == "" {
-		return nil
+// acquireConn counts a new stream of caller (see streamCaller), or
+// refuses it past the cap; release uncounts it, once.
+func (l *limiter) acquireConn(c streamCaller) (release func(), err error) {
+	max := l.maxConns
+	if c.anonymous {
+		max = l.maxAnon
+	}
+	if max <= 0 {
+		return func() {}, nil
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.conns[sub] >= l.maxConns {
-		return livedash.Errorf(livedash.ERATELIMITED, "this token has %d open streams, the most allowed", l.maxConns)
+	if l.conns[c.key] >= max {
+		if c.anonymous {
+			return nil, livedash.Errorf(livedash.ERATELIMITED, "this address has %d open streams without a token, the most allowed", max)
+		}
+		return nil, livedash.Errorf(livedash.ERATELIMITED, "this token has %d open streams, the most allowed", max)
 	}
-	l.conns[sub]++
-	return nil
+	l.conns[c.key]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			l.mu.Lock()
+			if l.conns[c.key]--; l.conns[c.key] <= 0 {
+				delete(l.conns, c.key)
+			}
+			l.mu.Unlock()
+		})
+	}, nil
 }
 
-func (l *limiter) releaseConn(sub string) {
-	if l.maxConns <= 0 || sub == "" {
-		return
+// streamCaller is whom a stream counts against.
+type streamCaller struct {
+	key       string
+	anonymous bool
+}
+
+// callerOf names the caller of a stream: the token's subject; the token
+// itself (a hash of it, so the limiter holds no secret) when it has none;
+// the client's IP address when there is no token. Behind a reverse proxy
+// every anonymous client has the proxy's address.
+func callerOf(r *http.Request, a auth.Access) streamCaller {
+	switch {
+	case a.Claims == nil:
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		return streamCaller{key: "addr:" + host, anonymous: true}
+	case a.Claims.Subject != "":
+		return streamCaller{key: "sub:" + a.Claims.Subject}
 	}
-	l.mu.Lock()
-	if l.conns[sub]--; l.conns[sub] <= 0 {
-		delete(l.conns, sub)
-	}
-	l.mu.Unlock()
+	sum := sha256.Sum256([]byte(auth.FromRequest(r)))
+	return streamCaller{key: "token:" + hex.EncodeToString(sum[:16])}
 }
 
 // retryAfter renders a wait as whole seconds for the Retry-After header.

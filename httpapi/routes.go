@@ -23,7 +23,7 @@ func (s *Server) routes() http.Handler {
 	}
 	mux.Handle("/api/", s.handleNoRoute())
 	mux.Handle("/", s.ui)
-	return s.requestLog(s.cors(mux))
+	return s.requestLog(nosniff(s.cors(s.bodyTimeout(mux))))
 }
 
 // handleNoRoute answers unknown API paths with a JSON 404.

@@ -169,7 +169,8 @@ func New(opts Options) *Server {
 		opts.Events = NoEvents{}
 	}
 	s.events = opts.Events
-	s.limits = newLimiter(opts.Config.Limits.PublishRate.PerSecond, opts.Config.Limits.ConnectionsPerToken)
+	lim := opts.Config.Limits
+	s.limits = newLimiter(lim.PublishRate.PerSecond, lim.ConnectionsPerToken, lim.AnonymousConnectionsPerAddress)
 	s.metrics = opts.Metrics
 	broker := opts.Broker
 	if broker == nil {
@@ -298,14 +299,24 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Write(append(b, '\n'))
 }
 
-// cors adds CORS headers for allowed origins and answers preflights.
+// cors adds CORS headers for allowed origins and answers preflights. A
+// listed origin may send credentials (the cookie); cors_origins ["*"]
+// lets any other origin in without them.
 func (s *Server) cors(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
-		if origin != "" && s.originAllowed(origin) {
-			h := w.Header()
+		h := w.Header()
+		switch {
+		case origin == "":
+		case s.originListed(origin):
 			h.Set("Access-Control-Allow-Origin", origin)
 			h.Set("Access-Control-Allow-Credentials", "true")
+		case slices.Contains(s.cfg.CORSOrigins, "*"):
+			h.Set("Access-Control-Allow-Origin", "*")
+		default:
+			origin = ""
+		}
+		if origin != "" {
 			h.Add("Vary", "Origin")
 			if r.Method == http.MethodOptions {
 				h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
@@ -319,10 +330,10 @@ func (s *Server) cors(next http.Handler) http.Handler {
 	})
 }
 
-func (s *Server) originAllowed(origin string) bool {
-	return slices.ContainsFunc(s.cfg.CORSOrigins, func(o string) bool {
-		return o == "*" || strings.EqualFold(o, origin)
-	})
+// originListed reports whether origin is named in cors_origins ("*" names
+// none).
+func (s *Server) originListed(origin string) bool {
+	return slices.ContainsFunc(s.cfg.CORSOrigins, func(o string) bool { return strings.EqualFold(o, origin) })
 }
 
 // patternsParam reads and validates the repeated topic query parameter.

@@ -21,6 +21,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -141,6 +143,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	if opts.OnGroup == nil {
 		opts.OnGroup = func(int, time.Duration, error) {}
+	}
+	if err := createPrivate(path); err != nil {
+		return nil, err
 	}
 	wdsn := "file:" + path + "?_txlock=immediate" +
 		"&_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)" +
@@ -700,4 +705,25 @@ func idList(ts []*topicState) string {
 		b.WriteString(strconv.FormatInt(t.id, 10))
 	}
 	return b.String()
+}
+
+// createPrivate creates the database's directory (mode 0700) and file (mode
+// 0600) when they are missing, so that SQLite, which gives the -wal and
+// -shm files the database file's mode, makes those 0600 too. It tightens
+// the files of an older data directory, best effort.
+func createPrivate(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if st, err := os.Stat(p); err == nil && st.Mode().Perm()&0o077 != 0 {
+			os.Chmod(p, st.Mode().Perm()&0o700)
+		}
+	}
+	return nil
 }

@@ -12,12 +12,12 @@ package web
 
 import (
 	"embed"
-
-	"github.com/klauspost/compress/gzhttp"
 	"io/fs"
 	"net/http"
 	"path"
 	"strings"
+
+	"github.com/klauspost/compress/gzhttp"
 )
 
 //go:embed all:dist
@@ -51,12 +51,42 @@ code{background:#f3f4f6;padding:.1rem .3rem;border-radius:4px}</style></head>
 <p>The API under <code>/api/v1</code> works without it.</p></body></html>
 `
 
+// pagePolicy is the content security policy of the app's pages: the
+// built app loads its script, styles, images and data (fetch, SSE,
+// WebSocket) from this origin only, and sets styles through the DOM, never
+// as inline markup. Only /embed/… pages, which exist to be put on other
+// sites, may be framed by any origin.
+func pagePolicy(frameable bool) string {
+	ancestors := "'self'"
+	if frameable {
+		ancestors = "*"
+	}
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors " + ancestors
+}
+
+// notBuiltPolicy is the policy of the notBuilt page and its inline style.
+const notBuiltPolicy = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'self'"
+
+// setPageHeaders sets the security headers of an HTML page: its policy,
+// X-Frame-Options for browsers without frame-ancestors unless frameable,
+// and no Referer, since a page's URL may carry ?token=.
+func setPageHeaders(h http.Header, policy string, frameable bool) {
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", policy)
+	if !frameable {
+		h.Set("X-Frame-Options", "SAMEORIGIN")
+	}
+}
+
 // newHandler serves the app in fsys, whose root holds index.html and the
 // built assets.
 func newHandler(fsys fs.FS) http.Handler {
 	index, err := fs.ReadFile(fsys, "index.html")
 	if err != nil {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			setPageHeaders(w.Header(), notBuiltPolicy, false)
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			w.Header().Set("Cache-Control", "no-store")
 			w.WriteHeader(http.StatusServiceUnavailable)
@@ -75,6 +105,8 @@ func newHandler(fsys fs.FS) http.Handler {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		p := path.Clean("/" + r.URL.Path)
 		if isAppRoute(p) {
+			embed := strings.HasPrefix(p, "/embed/")
+			setPageHeaders(w.Header(), pagePolicy(embed), embed)
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			// The shell is small and names the hashed assets: always revalidate.
 			w.Header().Set("Cache-Control", "no-cache")

@@ -161,7 +161,8 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	srv := &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	ln = httpapi.LimitListener(ln, cfg.Limits.MaxConnections, log)
+	srv := httpapi.NewHTTPServer(api, cfg.Limits, log)
 	// Shutdown closes the listeners first, then runs this: open streams end
 	// so their clients reconnect (and resume by id) elsewhere or later.
 	srv.RegisterOnShutdown(func() { api.CloseStreams(context.Background()) })

@@ -1,6 +1,9 @@
 // The access token: taken from ?token= on first visit, kept in localStorage
-// and in the livedash_token cookie (which the server also reads), and removed
-// from the address bar so it is not bookmarked or shared by accident.
+// and in the livedash_token cookie (which the server also reads, for GET
+// requests only), and removed from the address bar so it is not bookmarked or
+// shared by accident. Writes send the token as a Bearer header, so the app
+// reads it from storage; the cookie is set here, by the app, and is therefore
+// not HttpOnly. It is SameSite=Strict and lives only as long as the token.
 
 export const TOKEN_KEY = 'livedash_token';
 
@@ -13,10 +16,29 @@ export function extractToken(href: string): { token: string | null; url: string 
   return { token: token.trim() || null, url: u.pathname + u.search + u.hash };
 }
 
-export function cookieFor(token: string | null, secure: boolean): string {
-  const base = `${TOKEN_KEY}=${token ? encodeURIComponent(token) : ''}; path=/; SameSite=Lax`;
-  const s = secure ? '; Secure' : '';
-  return token ? `${base}; max-age=31536000${s}` : `${base}; max-age=0${s}`;
+/** The token's expiry in unix ms (its JWT exp claim), or null when it has none or is no JWT. */
+export function tokenExpiry(token: string): number | null {
+  const part = token.split('.')[1];
+  if (!part) return null;
+  try {
+    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '='));
+    const exp = (JSON.parse(json) as { exp?: unknown }).exp;
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The cookie for token: Path=/, SameSite=Strict, Secure on https, expiring
+ * with the token (a session cookie when its expiry is unknown); null clears it.
+ */
+export function cookieFor(token: string | null, secure: boolean, now: number = Date.now()): string {
+  const base = `${TOKEN_KEY}=${token ? encodeURIComponent(token) : ''}; Path=/; SameSite=Strict${secure ? '; Secure' : ''}`;
+  if (!token) return `${base}; Max-Age=0`;
+  const exp = tokenExpiry(token);
+  if (exp === null) return base;
+  return `${base}; Max-Age=${Math.max(Math.floor((exp - now) / 1000), 0)}`;
 }
 
 function storage(): Storage | null {
