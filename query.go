@@ -1,5 +1,7 @@
 package livedash
 
+import "unicode/utf8"
+
 // TopicInfo describes one topic for GET /api/v1/topics.
 type TopicInfo struct {
 	Topic string
@@ -32,4 +34,28 @@ type Bucket struct {
 type Series struct {
 	Topic   string   `json:"topic"`
 	Buckets []Bucket `json:"buckets"`
+}
+
+// MaxFieldLen caps the length of a field name in bytes.
+const MaxFieldLen = 200
+
+// ValidateField checks the name of a member of object point data, as
+// history's field= names it: 1 to MaxFieldLen bytes of UTF-8 with no
+// control character, double quote or backslash. That is every field key
+// line protocol and OTLP produce in practice (letters, digits, _ - . : /,
+// spaces, any non-ASCII letter) and keeps the name a plain JSON path label.
+// Returns EINVALID otherwise.
+func ValidateField(name string) error {
+	if name == "" || len(name) > MaxFieldLen {
+		return Errorf(EINVALID, "field must be 1 to %d bytes", MaxFieldLen)
+	}
+	if !utf8.ValidString(name) {
+		return Errorf(EINVALID, "field is not valid UTF-8")
+	}
+	for _, c := range name {
+		if c < 0x20 || c == 0x7f || c == '"' || c == '\\' || (c >= 0x80 && c < 0xa0) {
+			return Errorf(EINVALID, "field %q: character %q is not allowed (no control characters, \" or \\)", name, c)
+		}
+	}
+	return nil
 }

@@ -72,7 +72,7 @@ func (s *Server) handleDashboards() http.Handler {
 			}
 		}
 		sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-		writeJSON(w, http.StatusOK, out)
+		s.writeJSON(w, r, http.StatusOK, out)
 	})
 }
 
@@ -97,7 +97,7 @@ func (s *Server) handleDashboard() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, d)
+		s.writeJSON(w, r, http.StatusOK, d)
 	})
 }
 
@@ -150,7 +150,7 @@ func (s *Server) handlePutDashboard() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, d)
+		s.writeJSON(w, r, http.StatusOK, d)
 	})
 }
 

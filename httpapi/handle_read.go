@@ -48,7 +48,7 @@ func (s *Server) handleTopics() http.Handler {
 			}
 			out = append(out, tj)
 		}
-		writeJSON(w, http.StatusOK, out)
+		s.writeJSON(w, r, http.StatusOK, out)
 	})
 }
 
@@ -111,7 +111,7 @@ func (s *Server) handleHistory() http.Handler {
 		for i, f := range frames {
 			resp.Messages[i] = f.JSON
 		}
-		writeJSON(w, http.StatusOK, resp)
+		s.writeJSON(w, r, http.StatusOK, resp)
 	})
 }
 
@@ -123,8 +123,14 @@ func (s *Server) buckets(w http.ResponseWriter, r *http.Request, patterns []stri
 		return
 	}
 	field := q.Get("field")
-	if len(field) > 200 {
-		s.writeError(w, r, livedash.Errorf(livedash.EINVALID, "field is too long"))
+	if q.Has("field") {
+		if err := livedash.ValidateField(field); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	if from != nil && to != nil && *to < *from {
+		s.writeError(w, r, livedash.Errorf(livedash.EINVALID, "to (%d) is before from (%d)", *to, *from))
 		return
 	}
 	now := s.now().UnixMilli()
@@ -136,8 +142,13 @@ func (s *Server) buckets(w http.ResponseWriter, r *http.Request, patterns []stri
 	if from != nil {
 		start = *from
 	}
-	if (end-start)/step.Milliseconds() > 100_000 {
-		s.writeError(w, r, livedash.Errorf(livedash.EINVALID, "too many buckets: use a larger step or a shorter range (at most 100000)"))
+	if end <= start {
+		// Only a to before the default hour gets here: nothing in range.
+		s.writeJSON(w, r, http.StatusOK, seriesResponse{Series: []livedash.Series{}})
+		return
+	}
+	if bucketCount(start, end, step.Milliseconds()) > MaxBuckets {
+		s.writeError(w, r, livedash.Errorf(livedash.EINVALID, "too many buckets: use a larger step or a shorter range (at most %d)", MaxBuckets))
 		return
 	}
 	series, err := s.store.Buckets(r.Context(), patterns, start, end, step.Milliseconds(), field)
@@ -145,7 +156,28 @@ func (s *Server) buckets(w http.ResponseWriter, r *http.Request, patterns []stri
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, seriesResponse{Series: series})
+	s.writeJSON(w, r, http.StatusOK, seriesResponse{Series: series})
+}
+
+// MaxBuckets caps the buckets one step= request may span.
+const MaxBuckets = 100_000
+
+// bucketCount is the number of step-aligned buckets [start, end) touches,
+// for start < end and step > 0, computed without overflow: the difference
+// of the two bucket indexes fits a uint64 even when the range spans the
+// whole int64 line.
+func bucketCount(start, end, step int64) uint64 {
+	first, last := floorDiv(start, step), floorDiv(end-1, step)
+	return uint64(last) - uint64(first) + 1
+}
+
+// floorDiv is a/b rounded down (toward -Inf), for b > 0.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b < 0 {
+		q--
+	}
+	return q
 }
 
 // msParam reads an optional unix-millisecond query parameter.

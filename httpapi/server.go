@@ -281,12 +281,16 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status >= 400 && status < 500 && status != http.StatusNotFound {
 		s.events.Refused(s.subjectOf(r), status, body.Error)
 	}
-	writeJSON(w, status, body)
+	s.writeJSON(w, r, status, body)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// writeJSON answers with v as JSON. A value that does not encode (a bug:
+// what is served is validated to be JSON) is logged with its cause and
+// answered as an internal error.
+func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
+		s.logFor(r).Error("encode response", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 		status, b = http.StatusInternalServerError, []byte(`{"error":"internal error"}`)
 	}
 	w.Header().Set("Content-Type", "application/json")

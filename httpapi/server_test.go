@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -54,6 +55,7 @@ type envConfig struct {
 	store   sqlite.Options
 	events  func(*sqlite.Store) httpapi.Events
 	metrics http.Handler
+	logger  *slog.Logger
 }
 
 type envOption func(*envConfig)
@@ -99,7 +101,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if ec.events != nil {
 		events = ec.events(store)
 	}
-	api := httpapi.New(httpapi.Options{Store: store, Hub: h, Signer: signer, Config: cfg, Dashboards: store, Events: events, Metrics: ec.metrics})
+	api := httpapi.New(httpapi.Options{Store: store, Hub: h, Signer: signer, Config: cfg, Dashboards: store, Events: events, Metrics: ec.metrics, Logger: ec.logger})
 	srv := httptest.NewServer(api)
 	e := &env{t: t, url: srv.URL, store: store, hub: h, api: api, signer: signer, srv: srv}
 	e.admin = e.token(auth.Claims{Admin: true}, time.Hour)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/livedash/livedash"
 )
@@ -193,7 +192,9 @@ const maxBucketRows = 2_000_000
 // Buckets aggregates point messages on topics matching patterns into
 // step-wide buckets aligned to multiples of step, over ts in [from, to).
 // field selects a member of object data; empty means the data itself.
-// Non-numeric values are skipped; empty buckets are left out.
+// Non-numeric and non-finite values are skipped; empty buckets are left
+// out. Every number is finite (see livedash.Sum). A field that is not
+// valid (livedash.ValidateField) is EINVALID.
 func (s *Store) Buckets(ctx context.Context, patterns []string, from, to, step int64, field string) ([]livedash.Series, error) {
 	s.mu.RLock()
 	ts := s.matchingTopics(patterns)
@@ -203,7 +204,10 @@ func (s *Store) Buckets(ctx context.Context, patterns []string, from, to, step i
 	}
 	path := "$"
 	if field != "" {
-		path = `$."` + strings.ReplaceAll(field, `"`, `\"`) + `"`
+		if err := livedash.ValidateField(field); err != nil {
+			return nil, err
+		}
+		path = `$."` + field + `"` // no " or \ in a valid field
 	}
 	where, args := historyWhere(ts, &from, &to)
 	q := "SELECT topic_id, ts, json_extract(data, ?) FROM messages WHERE " + where +
@@ -217,7 +221,11 @@ func (s *Store) Buckets(ctx context.Context, patterns []string, from, to, step i
 		topic int64
 		t     int64
 	}
-	buckets := map[key]*livedash.Bucket{}
+	type acc struct {
+		b   livedash.Bucket
+		sum livedash.Sum
+	}
+	buckets := map[key]*acc{}
 	for rows.Next() {
 		var (
 			topicID, t int64
@@ -226,25 +234,28 @@ func (s *Store) Buckets(ctx context.Context, patterns []string, from, to, step i
 		if err := rows.Scan(&topicID, &t, &v); err != nil {
 			return nil, fmt.Errorf("buckets: %w", err)
 		}
+		if !livedash.Finite(v) {
+			continue // stored before publishes refused numbers out of range
+		}
 		start := t - mod(t, step)
 		k := key{topicID, start}
-		b := buckets[k]
-		if b == nil {
-			b = &livedash.Bucket{T: start, Min: v, Max: v}
-			buckets[k] = b
+		a := buckets[k]
+		if a == nil {
+			a = &acc{b: livedash.Bucket{T: start, Min: v, Max: v}}
+			buckets[k] = a
 		}
-		b.Count++
-		b.Sum += v
-		b.Min = min(b.Min, v)
-		b.Max = max(b.Max, v)
-		b.Last = v
+		a.sum.Add(v)
+		a.b.Min = min(a.b.Min, v)
+		a.b.Max = max(a.b.Max, v)
+		a.b.Last = v
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("buckets: %w", err)
 	}
 	byTopic := map[int64]*livedash.Series{}
-	for k, b := range buckets {
-		b.Avg = b.Sum / float64(b.Count)
+	for k, a := range buckets {
+		b := a.b
+		b.Count, b.Sum, b.Avg = a.sum.N, a.sum.Total(), a.sum.Avg()
 		sr := byTopic[k.topic]
 		if sr == nil {
 			s.mu.RLock()
@@ -252,7 +263,7 @@ func (s *Store) Buckets(ctx context.Context, patterns []string, from, to, step i
 			s.mu.RUnlock()
 			byTopic[k.topic] = sr
 		}
-		sr.Buckets = append(sr.Buckets, *b)
+		sr.Buckets = append(sr.Buckets, b)
 	}
 	out := make([]livedash.Series, 0, len(byTopic))
 	for _, sr := range byTopic {
