@@ -12,11 +12,18 @@ type TopicInfo struct {
 // HistoryQuery selects stored messages. From (inclusive) and To (exclusive)
 // filter on ts in unix ms; zero To means no upper bound. Without From, the
 // newest Limit messages are returned; with it, the first Limit from From.
+//
+// MaxBytes, when positive, is a byte budget on the envelopes returned
+// (Message.EnvelopeLen): a read stops before the message that would pass
+// it, though it always returns at least one. Cut that way, a read without
+// From keeps the newest messages (it drops the oldest); one with From
+// keeps the first.
 type HistoryQuery struct {
 	Patterns []string
 	From     *int64
 	To       *int64
 	Limit    int
+	MaxBytes int64
 }
 
 // Bucket aggregates the numeric values of one topic over [T, T+step).

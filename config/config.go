@@ -73,14 +73,28 @@ type Limits struct {
 	RequestBytes        Size `yaml:"request_bytes"`
 	PublishRate         Rate `yaml:"publish_rate"`
 	ConnectionsPerToken int  `yaml:"connections_per_token"`
+	// HistoryBytes caps the message envelopes one history response holds;
+	// a response cut by it says "truncated": true.
+	HistoryBytes Size `yaml:"history_bytes"`
+	// BacklogBytes caps the message envelopes one history read of a stream
+	// holds: a backlog keeps the newest that fit, a resume pages through
+	// reads of at most this size.
+	BacklogBytes Size `yaml:"backlog_bytes"`
 }
+
+// Defaults of the read budgets.
+const (
+	DefaultHistoryBytes = 16 << 20
+	DefaultBacklogBytes = 4 << 20
+)
 
 // Default returns the configuration used when no file is given.
 func Default() Config {
 	return Config{
 		Heartbeat: Duration(15 * time.Second),
 		Retention: Retention{MaxAge: Duration(168 * time.Hour), MaxBytes: Size(1 << 30)},
-		Limits:    Limits{MessageBytes: 64 << 10, RequestBytes: 1 << 20},
+		Limits: Limits{MessageBytes: 64 << 10, RequestBytes: 1 << 20,
+			HistoryBytes: DefaultHistoryBytes, BacklogBytes: DefaultBacklogBytes},
 	}
 }
 
@@ -123,6 +137,9 @@ func (c Config) Validate() error {
 	}
 	if c.Limits.ConnectionsPerToken < 0 {
 		return fmt.Errorf("config: limits.connections_per_token must not be negative")
+	}
+	if c.Limits.HistoryBytes <= 0 || c.Limits.BacklogBytes <= 0 {
+		return fmt.Errorf("config: limits.history_bytes and limits.backlog_bytes must be positive (defaults 16MiB and 4MiB)")
 	}
 	if _, err := c.Location(); err != nil {
 		return err

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bufio"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -52,10 +53,6 @@ func (s *Server) handleTopics() http.Handler {
 	})
 }
 
-type historyResponse struct {
-	Messages []json.RawMessage `json:"messages"`
-}
-
 type seriesResponse struct {
 	Series []livedash.Series `json:"series"`
 }
@@ -102,17 +99,74 @@ func (s *Server) handleHistory() http.Handler {
 			}
 			limit = min(n, MaxHistoryLimit)
 		}
-		frames, err := s.store.History(r.Context(), livedash.HistoryQuery{Patterns: patterns, From: from, To: to, Limit: limit})
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		resp := historyResponse{Messages: make([]json.RawMessage, len(frames))}
-		for i, f := range frames {
-			resp.Messages[i] = f.JSON
-		}
-		s.writeJSON(w, r, http.StatusOK, resp)
+		hq := livedash.HistoryQuery{Patterns: patterns, From: from, To: to, Limit: limit, MaxBytes: int64(s.cfg.Limits.HistoryBytes)}
+		s.streamHistory(w, r, hq)
 	})
+}
+
+// streamHistory writes {"messages":[…]} as the store reads the rows, one
+// envelope at a time through a 32 KiB buffer, so a response is never held
+// whole; a response the byte budget cut ends with "truncated":true. An
+// error before the first buffer is sent is an error response; after it
+// (the 200 is out) the response is aborted, so the client sees it cut
+// short, and the error is logged.
+func (s *Server) streamHistory(w http.ResponseWriter, r *http.Request, q livedash.HistoryQuery) {
+	hw := &historyWriter{w: w}
+	hw.bw = bufio.NewWriterSize(hw, 32<<10)
+	hw.bw.WriteString(`{"messages":[`)
+	truncated, err := s.store.HistoryEnvelopes(r.Context(), q, hw.message)
+	if err == nil {
+		if truncated {
+			hw.bw.WriteString(`],"truncated":true}` + "\n")
+		} else {
+			hw.bw.WriteString("]}\n")
+		}
+		err = hw.bw.Flush()
+	}
+	switch {
+	case err == nil:
+	case hw.writeErr != nil:
+		s.logFor(r).Debug("history: client went away", "err", hw.writeErr)
+	case !hw.sent:
+		s.writeError(w, r, err)
+	default:
+		s.logFor(r).Error("history: read failed mid-response; aborted", "path", r.URL.Path, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// historyWriter is the writer under a history response's buffer: the
+// first write sends the 200 and its headers.
+type historyWriter struct {
+	w        http.ResponseWriter
+	bw       *bufio.Writer
+	n        int // messages written
+	sent     bool
+	writeErr error
+}
+
+func (h *historyWriter) Write(p []byte) (int, error) {
+	if !h.sent {
+		h.sent = true
+		h.w.Header().Set("Content-Type", "application/json")
+		h.w.Header().Set("Cache-Control", "no-store")
+		h.w.WriteHeader(http.StatusOK)
+	}
+	n, err := h.w.Write(p)
+	if err != nil {
+		h.writeErr = err
+	}
+	return n, err
+}
+
+// message appends one envelope.
+func (h *historyWriter) message(env []byte) error {
+	if h.n > 0 {
+		h.bw.WriteByte(',')
+	}
+	h.n++
+	_, err := h.bw.Write(env)
+	return err
 }
 
 func (s *Server) buckets(w http.ResponseWriter, r *http.Request, patterns []string, from, to *int64) {

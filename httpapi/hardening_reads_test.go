@@ -3,14 +3,21 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/livedash/livedash"
+	"github.com/livedash/livedash/config"
+	"github.com/livedash/livedash/httpapi"
 )
 
 // logRecorder is a slog handler that keeps every record, at every level.
@@ -190,5 +197,177 @@ func TestPutDashboardValueJSONCannotHold(t *testing.T) {
 	}
 	if code, b := e.do("GET", "/api/v1/dashboards/bad", e.admin, ""); code != 404 {
 		t.Fatalf("get: %d %s", code, b)
+	}
+}
+
+func withReadBudgets(history, backlog int64) envOption {
+	return func(c *envConfig) {
+		c.cfg.Limits.HistoryBytes = config.Size(history)
+		c.cfg.Limits.BacklogBytes = config.Size(backlog)
+	}
+}
+
+// publishBig publishes n event messages of about 10 KB (envelope) on each
+// of topics in turn, and returns their ids in publish order.
+func (e *env) publishBig(n int, topics ...string) []string {
+	e.t.Helper()
+	var ids []string
+	pad := strings.Repeat("x", 10000)
+	for i := 0; i < n; i++ {
+		for _, tp := range topics {
+			code, b := e.do("POST", "/api/v1/publish", e.admin, fmt.Sprintf(`{"topic":%q,"type":"event","data":{"i":%d,"s":%q}}`, tp, i, pad))
+			var r struct{ IDs []string }
+			if code != 200 || json.Unmarshal([]byte(b), &r) != nil || len(r.IDs) != 1 {
+				e.t.Fatalf("publish: %d %s", code, b)
+			}
+			ids = append(ids, r.IDs[0])
+		}
+	}
+	return ids
+}
+
+type historyJSON struct {
+	Messages []struct {
+		ID string `json:"id"`
+	} `json:"messages"`
+	Truncated *bool `json:"truncated"`
+}
+
+func historyIDs(t *testing.T, e *env, query string) ([]string, *bool) {
+	t.Helper()
+	code, b := e.do("GET", "/api/v1/history?"+query, e.admin, "")
+	var h historyJSON
+	if code != 200 {
+		t.Fatalf("%s: %d %s", query, code, b)
+	}
+	if err := json.Unmarshal([]byte(b), &h); err != nil {
+		t.Fatalf("%s: %v: %.200s", query, err, b)
+	}
+	var ids []string
+	for _, m := range h.Messages {
+		ids = append(ids, m.ID)
+	}
+	return ids, h.Truncated
+}
+
+// TestHistoryByteBudget: a history response holds at most history_bytes
+// of envelopes and says "truncated": true when cut; without from it keeps
+// the newest, with from the first; a response the budget did not cut has
+// no truncated field.
+func TestHistoryByteBudget(t *testing.T) {
+	e := newEnv(t, withReadBudgets(40_000, 4<<20))
+	ids := e.publishBig(10, "m.big")
+	e.publish("m.small", 5)
+	for _, c := range []struct {
+		query     string
+		want      []string
+		truncated bool
+	}{
+		{"topic=m.big", ids[7:], true},
+		{"topic=m.big&from=0", ids[:3], true},
+		{"topic=m.big&limit=2", ids[8:], false},
+		{"topic=m.big&from=0&limit=3", ids[:3], false},
+	} {
+		got, tr := historyIDs(t, e, c.query)
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Fatalf("%s: ids %v, want %v", c.query, got, c.want)
+		}
+		if c.truncated != (tr != nil && *tr) || (!c.truncated && tr != nil) {
+			t.Fatalf("%s: truncated %v, want %v", c.query, tr, c.truncated)
+		}
+	}
+	code, b := e.do("GET", "/api/v1/history?topic=m.small", e.admin, "")
+	if code != 200 || strings.Contains(b, "truncated") || strings.Count(b, `"id"`) != 5 || !strings.HasPrefix(b, `{"messages":[{`) {
+		t.Fatalf("small: %d %s", code, b)
+	}
+	if code, b := e.do("GET", "/api/v1/history?topic=m.none", e.admin, ""); code != 200 || b != "{\"messages\":[]}\n" {
+		t.Fatalf("empty: %d %q", code, b)
+	}
+}
+
+// TestBacklogByteBudgetKeepsNewest: a stream's backlog holds at most
+// backlog_bytes of envelopes, keeps the newest messages across topics, in
+// id order, and live messages follow; from memory (backlog up to 50) and
+// from the database alike.
+func TestBacklogByteBudgetKeepsNewest(t *testing.T) {
+	e := newEnv(t, withReadBudgets(16<<20, 40_000))
+	ids := e.publishBig(6, "m.a", "m.b")
+	for _, backlog := range []string{"50", "200"} {
+		c := e.openSSE("topic=m.*&backlog=" + backlog + "&token=" + e.admin)
+		got := c.collect(t, 3)
+		if fmt.Sprint(got) != fmt.Sprint(ids[len(ids)-3:]) {
+			t.Fatalf("backlog=%s: %v, want the newest %v", backlog, got, ids[len(ids)-3:])
+		}
+		live := e.publishBig(1, "m.a")
+		if next := c.collect(t, 1); next[0] != live[0] {
+			t.Fatalf("backlog=%s: after the backlog %v, want live %v", backlog, next, live)
+		}
+		ids = append(ids, live...)
+		c.close()
+	}
+}
+
+// TestResumeByteBudgetIsExact: a resume larger than backlog_bytes pages
+// through reads within the budget: every message after the id, in order,
+// none missing, no reset.
+func TestResumeByteBudgetIsExact(t *testing.T) {
+	e := newEnv(t, withReadBudgets(16<<20, 40_000))
+	ids := e.publishBig(15, "m.a", "m.b")
+	c := e.openSSE("topic=m.*&token="+e.admin, "Last-Event-ID", ids[2])
+	got := c.collect(t, len(ids)-3)
+	if fmt.Sprint(got) != fmt.Sprint(ids[3:]) {
+		t.Fatalf("resume: %v\nwant %v", got, ids[3:])
+	}
+	live := e.publish("m.b", 1)
+	if next := c.collect(t, 1); next[0] != live[0] {
+		t.Fatalf("after the resume %v, want live %v", next, live)
+	}
+}
+
+// failingHistory is the real store with history reads that fail after
+// `after` messages.
+type failingHistory struct {
+	httpapi.Store
+	after int
+}
+
+func (f failingHistory) HistoryEnvelopes(ctx context.Context, q livedash.HistoryQuery, fn func([]byte) error) (bool, error) {
+	n := 0
+	return f.Store.HistoryEnvelopes(ctx, q, func(env []byte) error {
+		if n == f.after {
+			return errors.New("disk I/O error")
+		}
+		n++
+		return fn(env)
+	})
+}
+
+// TestHistoryErrorMidStreamAborts: a read that fails before anything was
+// sent is a 500; one that fails after the 200 and some messages went out
+// ends the response cut short (not valid JSON, no 500 after the 200).
+// Both are logged with their cause.
+func TestHistoryErrorMidStreamAborts(t *testing.T) {
+	for _, after := range []int{0, 2, 4} {
+		logs := &logRecorder{}
+		e := newEnv(t, withLogger(logs), func(c *envConfig) {
+			c.wrapStore = func(s httpapi.Store) httpapi.Store { return failingHistory{Store: s, after: after} }
+		})
+		e.publishBig(5, "m.a") // 4 of them pass the 32 KiB buffer
+		resp, err := http.Get(e.url + "/api/v1/history?topic=m.a&token=" + e.admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, rerr := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if after < 4 {
+			if resp.StatusCode != 500 || string(body) != "{\"error\":\"internal error\"}\n" {
+				t.Fatalf("fail after %d: %d %s", after, resp.StatusCode, body)
+			}
+		} else if resp.StatusCode != 200 || rerr == nil || json.Valid(body) || !strings.HasPrefix(string(body), `{"messages":[{`) {
+			t.Fatalf("fail mid-stream: %d, read error %v, body %.100s; want a 200 cut short", resp.StatusCode, rerr, body)
+		}
+		if got := strings.Join(logs.atLeast(slog.LevelError), "\n"); !strings.Contains(got, "disk I/O error") {
+			t.Fatalf("after %d: logged %q, want the cause", after, got)
+		}
 	}
 }

@@ -36,7 +36,9 @@ type Store interface {
 	pubsub.Log
 	Broker
 	Topics(patterns []string) []livedash.TopicInfo
-	History(ctx context.Context, q livedash.HistoryQuery) ([]*livedash.Frame, error)
+	// HistoryEnvelopes calls fn with each envelope of q as it is read (env
+	// valid only during the call) and says whether q.MaxBytes cut it.
+	HistoryEnvelopes(ctx context.Context, q livedash.HistoryQuery, fn func(env []byte) error) (truncated bool, err error)
 	Buckets(ctx context.Context, patterns []string, from, to, step int64, field string) ([]livedash.Series, error)
 	Ping(ctx context.Context) error
 }

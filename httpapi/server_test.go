@@ -56,6 +56,9 @@ type envConfig struct {
 	events  func(*sqlite.Store) httpapi.Events
 	metrics http.Handler
 	logger  *slog.Logger
+	// wrapStore, when set, wraps the store the server reads (not the
+	// dashboards), e.g. to inject a read failure.
+	wrapStore func(httpapi.Store) httpapi.Store
 }
 
 type envOption func(*envConfig)
@@ -101,7 +104,11 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if ec.events != nil {
 		events = ec.events(store)
 	}
-	api := httpapi.New(httpapi.Options{Store: store, Hub: h, Signer: signer, Config: cfg, Dashboards: store, Events: events, Metrics: ec.metrics, Logger: ec.logger})
+	var served httpapi.Store = store
+	if ec.wrapStore != nil {
+		served = ec.wrapStore(store)
+	}
+	api := httpapi.New(httpapi.Options{Store: served, Hub: h, Signer: signer, Config: cfg, Dashboards: store, Events: events, Metrics: ec.metrics, Logger: ec.logger})
 	srv := httptest.NewServer(api)
 	e := &env{t: t, url: srv.URL, store: store, hub: h, api: api, signer: signer, srv: srv}
 	e.admin = e.token(auth.Claims{Admin: true}, time.Hour)
