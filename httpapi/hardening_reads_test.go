@@ -10,6 +10,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/livedash/livedash"
 	"github.com/livedash/livedash/config"
+	"github.com/livedash/livedash/dashboard"
 	"github.com/livedash/livedash/httpapi"
 )
 
@@ -369,5 +371,55 @@ func TestHistoryErrorMidStreamAborts(t *testing.T) {
 		if got := strings.Join(logs.atLeast(slog.LevelError), "\n"); !strings.Contains(got, "disk I/O error") {
 			t.Fatalf("after %d: logged %q, want the cause", after, got)
 		}
+	}
+}
+
+// TestHistoryResponseIsStreamed: a history response of large messages is
+// written as it is read, not built whole: the server allocates about the
+// response's size (the driver's copy of each row), not several times it
+// (a frame per row with three encodings, then the whole body marshalled).
+func TestHistoryResponseIsStreamed(t *testing.T) {
+	e := newEnv(t)
+	pad := strings.Repeat("x", 60000)
+	for i := 0; i < 20; i++ {
+		batch := make([]string, 10)
+		for j := range batch {
+			batch[j] = fmt.Sprintf(`{"topic":"m.big","type":"event","data":{"s":%q}}`, pad)
+		}
+		if code, b := e.do("POST", "/api/v1/publish", e.admin, "["+strings.Join(batch, ",")+"]"); code != 200 {
+			t.Fatalf("publish: %d %s", code, b)
+		}
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	resp, err := http.Get(e.url + "/api/v1/history?topic=m.big&token=" + e.admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	runtime.ReadMemStats(&after)
+	if err != nil || resp.StatusCode != 200 || n < 200*60000 {
+		t.Fatalf("%d, %d bytes, %v", resp.StatusCode, n, err)
+	}
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("response %d bytes, allocated %d (%.1fx)", n, alloc, float64(alloc)/float64(n))
+	if alloc > uint64(2*n) {
+		t.Fatalf("allocated %d bytes for a %d-byte response", alloc, n)
+	}
+}
+
+// TestEncodeFailureIsLogged: a response that does not encode as JSON (here
+// a file dashboard that skipped validation) is a 500 whose cause is logged.
+func TestEncodeFailureIsLogged(t *testing.T) {
+	logs := &logRecorder{}
+	bad := dashboard.Dashboard{Name: "bad", Widgets: []dashboard.Widget{{ID: "w1", Type: "stat", Topics: []string{"a"}, Options: map[string]any{"x": math.NaN()}}}}
+	e := newEnv(t, withLogger(logs), func(c *envConfig) { c.files = []dashboard.Dashboard{bad} })
+	if code, b := e.do("GET", "/api/v1/dashboards", e.admin, ""); code != 500 || !strings.Contains(b, "internal error") {
+		t.Fatalf("%d %s", code, b)
+	}
+	if got := strings.Join(logs.atLeast(slog.LevelError), "\n"); !strings.Contains(got, "NaN") || !strings.Contains(got, "/api/v1/dashboards") {
+		t.Fatalf("logged %q, want the cause and the path", got)
 	}
 }

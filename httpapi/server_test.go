@@ -23,6 +23,7 @@ import (
 	"github.com/livedash/livedash/auth"
 	"github.com/livedash/livedash/client"
 	"github.com/livedash/livedash/config"
+	"github.com/livedash/livedash/dashboard"
 	"github.com/livedash/livedash/httpapi"
 	"github.com/livedash/livedash/hub"
 	"github.com/livedash/livedash/sqlite"
@@ -59,6 +60,7 @@ type envConfig struct {
 	// wrapStore, when set, wraps the store the server reads (not the
 	// dashboards), e.g. to inject a read failure.
 	wrapStore func(httpapi.Store) httpapi.Store
+	files     []dashboard.Dashboard // httpapi.Options.FileDashboards
 }
 
 type envOption func(*envConfig)
@@ -108,7 +110,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	if ec.wrapStore != nil {
 		served = ec.wrapStore(store)
 	}
-	api := httpapi.New(httpapi.Options{Store: served, Hub: h, Signer: signer, Config: cfg, Dashboards: store, Events: events, Metrics: ec.metrics, Logger: ec.logger})
+	api := httpapi.New(httpapi.Options{Store: served, Hub: h, Signer: signer, Config: cfg, Dashboards: store, Events: events, Metrics: ec.metrics, Logger: ec.logger, FileDashboards: ec.files})
 	srv := httptest.NewServer(api)
 	e := &env{t: t, url: srv.URL, store: store, hub: h, api: api, signer: signer, srv: srv}
 	e.admin = e.token(auth.Claims{Admin: true}, time.Hour)
