@@ -177,7 +177,7 @@ func (s *Server) buckets(w http.ResponseWriter, r *http.Request, patterns []stri
 		return
 	}
 	field := q.Get("field")
-	if q.Has("field") {
+	if field != "" { // empty: the data itself
 		if err := livedash.ValidateField(field); err != nil {
 			s.writeError(w, r, err)
 			return

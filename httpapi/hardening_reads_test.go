@@ -423,3 +423,38 @@ func TestEncodeFailureIsLogged(t *testing.T) {
 		t.Fatalf("logged %q, want the cause and the path", got)
 	}
 }
+
+// TestWebSocketBacklogByteBudget: a WebSocket subscription's backlog keeps
+// the newest messages within backlog_bytes, and its resume is exact.
+func TestWebSocketBacklogByteBudget(t *testing.T) {
+	e := newEnv(t, withReadBudgets(16<<20, 40_000))
+	ids := e.publishBig(6, "m.a", "m.b")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ws := dialWS(t, ctx, e.url, e.admin)
+	defer ws.close()
+	readIDs := func(n int) []string {
+		var got []string
+		for len(got) < n {
+			m := ws.read(t)
+			if m["op"] == "ok" {
+				continue
+			}
+			if m["op"] != "message" {
+				t.Fatalf("frame %v", m)
+			}
+			got = append(got, m["id"].(string))
+		}
+		return got
+	}
+	ws.send(t, `{"op":"subscribe","ref":1,"topics":["m.a","m.b"],"backlog":100}`)
+	if got := readIDs(3); fmt.Sprint(got) != fmt.Sprint(ids[len(ids)-3:]) {
+		t.Fatalf("backlog %v, want the newest %v", got, ids[len(ids)-3:])
+	}
+	ws.send(t, fmt.Sprintf(`{"op":"subscribe","ref":2,"topics":["m.*"],"since":%q}`, ids[0]))
+	// Everything after ids[0] not yet sent on this socket: the resume is
+	// exact and the overlap with the first subscription is sent once.
+	if got := readIDs(len(ids) - 4); fmt.Sprint(got) != fmt.Sprint(ids[1:len(ids)-3]) {
+		t.Fatalf("resume %v, want %v", got, ids[1:len(ids)-3])
+	}
+}
