@@ -72,6 +72,25 @@ func (m *Message) Envelope() []byte {
 	return m.appendEnvelopeFields(make([]byte, 0, 64+len(m.Topic)+len(m.Data)), '{')
 }
 
+// AppendEnvelope appends the message's JSON envelope to b.
+func (m *Message) AppendEnvelope(b []byte) []byte { return m.appendEnvelopeFields(b, '{') }
+
+// EnvelopeLen is the length of the envelope of m if its data were
+// dataLen bytes: what a read's byte budget counts.
+func (m *Message) EnvelopeLen(dataLen int) int {
+	const fixed = len(`{"id":"-","topic":"","type":"","ts":,"data":}`)
+	return fixed + decimalLen(m.ID.Seq) + len(m.ID.Epoch) + len(m.Topic) + len(m.Type) + len(strconv.AppendInt(nil, m.TS, 10)) + dataLen
+}
+
+func decimalLen(n uint64) int {
+	l := 1
+	for n >= 10 {
+		n /= 10
+		l++
+	}
+	return l
+}
+
 func (m *Message) appendEnvelopeFields(b []byte, open byte) []byte {
 	b = append(b, open)
 	b = append(b, `"id":"`...)

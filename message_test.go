@@ -155,3 +155,15 @@ func TestPointDataErrorSaysHowToFix(t *testing.T) {
 		t.Fatalf("err = %v, want advice to set a type", err)
 	}
 }
+
+func TestEnvelopeLen(t *testing.T) {
+	for _, m := range []Message{
+		{ID: ID{Seq: 1, Epoch: "e"}, Topic: "a", Type: "point", TS: 0, Data: json.RawMessage(`1`)},
+		{ID: ID{Seq: 18446744073709551615, Epoch: "abcdef0123"}, Topic: "shop.orders", Type: "event", TS: 253402300799999, Data: json.RawMessage(`{"x":"y"}`)},
+		{ID: ID{Seq: 10, Epoch: "e"}, Topic: "a", Type: "point", TS: -5, Data: json.RawMessage(`null`)},
+	} {
+		if got, want := m.EnvelopeLen(len(m.Data)), len(m.Envelope()); got != want {
+			t.Fatalf("%s: EnvelopeLen %d, envelope %d", m.Envelope(), got, want)
+		}
+	}
+}

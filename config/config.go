@@ -93,12 +93,25 @@ type Limits struct {
 	IdleTimeout Duration `yaml:"idle_timeout"`
 	// BodyTimeout bounds the reading of one request body.
 	BodyTimeout Duration `yaml:"body_timeout"`
+	// HistoryBytes caps the message envelopes one history response holds;
+	// a response cut by it says "truncated": true.
+	HistoryBytes Size `yaml:"history_bytes"`
+	// BacklogBytes caps the message envelopes one history read of a stream
+	// holds: a backlog keeps the newest that fit, a resume pages through
+	// reads of at most this size.
+	BacklogBytes Size `yaml:"backlog_bytes"`
 }
 
 // Ingest returns the limits every publish path applies (package ingest).
 func (l Limits) Ingest() ingest.Limits {
 	return ingest.Limits{MessageBytes: int(l.MessageBytes), MaxTopics: l.MaxTopics}
 }
+
+// Defaults of the read budgets.
+const (
+	DefaultHistoryBytes = 16 << 20
+	DefaultBacklogBytes = 4 << 20
+)
 
 // Default returns the configuration used when no file is given.
 func Default() Config {
@@ -110,6 +123,7 @@ func Default() Config {
 			AnonymousConnectionsPerAddress: 1000, MaxConnections: 50_000,
 			IdleTimeout: Duration(60 * time.Second), BodyTimeout: Duration(30 * time.Second),
 			MaxTopics: 10_000, PatternsPerConnection: 200,
+			HistoryBytes: DefaultHistoryBytes, BacklogBytes: DefaultBacklogBytes,
 		},
 	}
 }
@@ -167,6 +181,9 @@ func (c Config) Validate() error {
 	}
 	if c.Limits.IdleTimeout < 0 || c.Limits.BodyTimeout < 0 {
 		return fmt.Errorf("config: limits.idle_timeout and limits.body_timeout must not be negative")
+	}
+	if c.Limits.HistoryBytes <= 0 || c.Limits.BacklogBytes <= 0 {
+		return fmt.Errorf("config: limits.history_bytes and limits.backlog_bytes must be positive (defaults 16MiB and 4MiB)")
 	}
 	if _, err := c.Location(); err != nil {
 		return err

@@ -201,6 +201,9 @@ var (
 // does not know are accepted, so that newer definitions load in older servers.
 func validateOptions(typ string, o map[string]any) error {
 	for key, v := range o {
+		if err := checkJSON("options."+key, v); err != nil {
+			return err
+		}
 		var err error
 		switch key {
 		case "field", "unit", "label":
@@ -251,6 +254,40 @@ func validateOptions(typ string, o map[string]any) error {
 		}
 		if lo >= hi {
 			return fmt.Errorf("options.min (%g) must be less than options.max (%g)", lo, hi)
+		}
+	}
+	return nil
+}
+
+// checkJSON returns an error naming the place (path) in v, an option
+// decoded from YAML or JSON, of a value JSON cannot hold: a NaN or infinite
+// number (YAML .nan, .inf), or a map key that is not a string (YAML {1: x}
+// inside an option). Such a dashboard could be neither stored nor served.
+func checkJSON(path string, v any) error {
+	switch x := v.(type) {
+	case float64:
+		if !livedash.Finite(x) {
+			return fmt.Errorf("%s is %v; JSON numbers must be finite", path, x)
+		}
+	case float32:
+		return checkJSON(path, float64(x))
+	case []any:
+		for i, e := range x {
+			if err := checkJSON(fmt.Sprintf("%s[%d]", path, i), e); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		for k, e := range x {
+			if err := checkJSON(path+"."+k, e); err != nil {
+				return err
+			}
+		}
+	case map[any]any:
+		for k := range x {
+			if _, ok := k.(string); !ok {
+				return fmt.Errorf("%s: key %s is not a string; quote it (\"%v\")", path, describe(k), k)
+			}
 		}
 	}
 	return nil

@@ -74,7 +74,7 @@ func (s *Server) handleDashboards() http.Handler {
 			}
 		}
 		sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-		writeJSON(w, http.StatusOK, out)
+		s.writeJSON(w, r, http.StatusOK, out)
 	})
 }
 
@@ -113,7 +113,7 @@ func (s *Server) handleDashboard() http.Handler {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
-		writeJSON(w, http.StatusOK, json.RawMessage(b))
+		s.writeJSON(w, r, http.StatusOK, json.RawMessage(b))
 	})
 }
 
@@ -170,7 +170,7 @@ func (s *Server) handlePutDashboard() http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, d)
+		s.writeJSON(w, r, http.StatusOK, d)
 	})
 }
 

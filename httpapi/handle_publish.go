@@ -21,7 +21,7 @@ type publishResponse struct {
 func (s *Server) handlePublish() http.Handler {
 	return s.publishHandler(func(r *http.Request, body []byte) ([]livedash.Message, error) {
 		return livedash.DecodePublish(body, s.now())
-	}, answerIDs)
+	}, s.answerIDs)
 }
 
 // handlePublishTopic stores one message whose body is the data JSON.
@@ -42,7 +42,7 @@ func (s *Server) handlePublishTopic() http.Handler {
 			return nil, err
 		}
 		return []livedash.Message{m}, nil
-	}, answerIDs)
+	}, s.answerIDs)
 }
 
 // handleWrite stores InfluxDB line protocol (one point message per line;
@@ -50,7 +50,7 @@ func (s *Server) handlePublishTopic() http.Handler {
 func (s *Server) handleWrite() http.Handler {
 	return s.publishHandler(func(r *http.Request, body []byte) ([]livedash.Message, error) {
 		return lineproto.Parse(body, r.URL.Query().Get("precision"), s.now())
-	}, func(w http.ResponseWriter, _ []*livedash.Frame) { w.WriteHeader(http.StatusNoContent) })
+	}, func(w http.ResponseWriter, _ *http.Request, _ []*livedash.Frame) { w.WriteHeader(http.StatusNoContent) })
 }
 
 // publishHandler is the shape of every publish endpoint: verify the token
@@ -58,7 +58,7 @@ func (s *Server) handleWrite() http.Handler {
 // check rights and rate, store them, answer. Any error answers and stores
 // nothing. A caller who may not publish is answered before the body is
 // read, and the connection closed.
-func (s *Server) publishHandler(decode func(*http.Request, []byte) ([]livedash.Message, error), answer func(http.ResponseWriter, []*livedash.Frame)) http.Handler {
+func (s *Server) publishHandler(decode func(*http.Request, []byte) ([]livedash.Message, error), answer func(http.ResponseWriter, *http.Request, []*livedash.Frame)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		a, err := s.access(r)
@@ -81,7 +81,7 @@ func (s *Server) publishHandler(decode func(*http.Request, []byte) ([]livedash.M
 			return
 		}
 		if len(msgs) == 0 {
-			answer(w, nil)
+			answer(w, r, nil)
 			return
 		}
 		if !s.checkPublish(w, r, a, msgs) {
@@ -93,17 +93,17 @@ func (s *Server) publishHandler(decode func(*http.Request, []byte) ([]livedash.M
 			return
 		}
 		s.events.Published(len(frames), time.Since(start))
-		answer(w, frames)
+		answer(w, r, frames)
 	})
 }
 
 // answerIDs answers 200 {"ids":[…]}.
-func answerIDs(w http.ResponseWriter, frames []*livedash.Frame) {
+func (s *Server) answerIDs(w http.ResponseWriter, r *http.Request, frames []*livedash.Frame) {
 	ids := make([]string, len(frames))
 	for i, f := range frames {
 		ids[i] = f.ID.String()
 	}
-	writeJSON(w, http.StatusOK, publishResponse{IDs: ids})
+	s.writeJSON(w, r, http.StatusOK, publishResponse{IDs: ids})
 }
 
 // tsParam turns a ts query value into the JSON form ParseTS reads.

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bufio"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -48,12 +49,8 @@ func (s *Server) handleTopics() http.Handler {
 			}
 			out = append(out, tj)
 		}
-		writeJSON(w, http.StatusOK, out)
+		s.writeJSON(w, r, http.StatusOK, out)
 	})
-}
-
-type historyResponse struct {
-	Messages []json.RawMessage `json:"messages"`
 }
 
 type seriesResponse struct {
@@ -102,17 +99,74 @@ func (s *Server) handleHistory() http.Handler {
 			}
 			limit = min(n, MaxHistoryLimit)
 		}
-		frames, err := s.store.History(r.Context(), livedash.HistoryQuery{Patterns: patterns, From: from, To: to, Limit: limit})
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		resp := historyResponse{Messages: make([]json.RawMessage, len(frames))}
-		for i, f := range frames {
-			resp.Messages[i] = f.JSON
-		}
-		writeJSON(w, http.StatusOK, resp)
+		hq := livedash.HistoryQuery{Patterns: patterns, From: from, To: to, Limit: limit, MaxBytes: int64(s.cfg.Limits.HistoryBytes)}
+		s.streamHistory(w, r, hq)
 	})
+}
+
+// streamHistory writes {"messages":[…]} as the store reads the rows, one
+// envelope at a time through a 32 KiB buffer, so a response is never held
+// whole; a response the byte budget cut ends with "truncated":true. An
+// error before the first buffer is sent is an error response; after it
+// (the 200 is out) the response is aborted, so the client sees it cut
+// short, and the error is logged.
+func (s *Server) streamHistory(w http.ResponseWriter, r *http.Request, q livedash.HistoryQuery) {
+	hw := &historyWriter{w: w}
+	hw.bw = bufio.NewWriterSize(hw, 32<<10)
+	hw.bw.WriteString(`{"messages":[`)
+	truncated, err := s.store.HistoryEnvelopes(r.Context(), q, hw.message)
+	if err == nil {
+		if truncated {
+			hw.bw.WriteString(`],"truncated":true}` + "\n")
+		} else {
+			hw.bw.WriteString("]}\n")
+		}
+		err = hw.bw.Flush()
+	}
+	switch {
+	case err == nil:
+	case hw.writeErr != nil:
+		s.logFor(r).Debug("history: client went away", "err", hw.writeErr)
+	case !hw.sent:
+		s.writeError(w, r, err)
+	default:
+		s.logFor(r).Error("history: read failed mid-response; aborted", "path", r.URL.Path, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// historyWriter is the writer under a history response's buffer: the
+// first write sends the 200 and its headers.
+type historyWriter struct {
+	w        http.ResponseWriter
+	bw       *bufio.Writer
+	n        int // messages written
+	sent     bool
+	writeErr error
+}
+
+func (h *historyWriter) Write(p []byte) (int, error) {
+	if !h.sent {
+		h.sent = true
+		h.w.Header().Set("Content-Type", "application/json")
+		h.w.Header().Set("Cache-Control", "no-store")
+		h.w.WriteHeader(http.StatusOK)
+	}
+	n, err := h.w.Write(p)
+	if err != nil {
+		h.writeErr = err
+	}
+	return n, err
+}
+
+// message appends one envelope.
+func (h *historyWriter) message(env []byte) error {
+	if h.n > 0 {
+		h.bw.WriteByte(',')
+	}
+	h.n++
+	_, err := h.bw.Write(env)
+	return err
 }
 
 func (s *Server) buckets(w http.ResponseWriter, r *http.Request, patterns []string, from, to *int64) {
@@ -123,8 +177,14 @@ func (s *Server) buckets(w http.ResponseWriter, r *http.Request, patterns []stri
 		return
 	}
 	field := q.Get("field")
-	if len(field) > 200 {
-		s.writeError(w, r, livedash.Errorf(livedash.EINVALID, "field is too long"))
+	if field != "" { // empty: the data itself
+		if err := livedash.ValidateField(field); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	if from != nil && to != nil && *to < *from {
+		s.writeError(w, r, livedash.Errorf(livedash.EINVALID, "to (%d) is before from (%d)", *to, *from))
 		return
 	}
 	now := s.now().UnixMilli()
@@ -136,8 +196,13 @@ func (s *Server) buckets(w http.ResponseWriter, r *http.Request, patterns []stri
 	if from != nil {
 		start = *from
 	}
-	if (end-start)/step.Milliseconds() > 100_000 {
-		s.writeError(w, r, livedash.Errorf(livedash.EINVALID, "too many buckets: use a larger step or a shorter range (at most 100000)"))
+	if end <= start {
+		// Only a to before the default hour gets here: nothing in range.
+		s.writeJSON(w, r, http.StatusOK, seriesResponse{Series: []livedash.Series{}})
+		return
+	}
+	if bucketCount(start, end, step.Milliseconds()) > MaxBuckets {
+		s.writeError(w, r, livedash.Errorf(livedash.EINVALID, "too many buckets: use a larger step or a shorter range (at most %d)", MaxBuckets))
 		return
 	}
 	series, err := s.store.Buckets(r.Context(), patterns, start, end, step.Milliseconds(), field)
@@ -145,7 +210,28 @@ func (s *Server) buckets(w http.ResponseWriter, r *http.Request, patterns []stri
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, seriesResponse{Series: series})
+	s.writeJSON(w, r, http.StatusOK, seriesResponse{Series: series})
+}
+
+// MaxBuckets caps the buckets one step= request may span.
+const MaxBuckets = 100_000
+
+// bucketCount is the number of step-aligned buckets [start, end) touches,
+// for start < end and step > 0, computed without overflow: the difference
+// of the two bucket indexes fits a uint64 even when the range spans the
+// whole int64 line.
+func bucketCount(start, end, step int64) uint64 {
+	first, last := floorDiv(start, step), floorDiv(end-1, step)
+	return uint64(last) - uint64(first) + 1
+}
+
+// floorDiv is a/b rounded down (toward -Inf), for b > 0.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b < 0 {
+		q--
+	}
+	return q
 }
 
 // msParam reads an optional unix-millisecond query parameter.

@@ -92,7 +92,7 @@ func (s *Server) handleStream() http.Handler {
 		sse := &sseWriter{w: w, rc: http.NewResponseController(w), events: s.events}
 		sse.raw([]byte("retry: " + strconv.Itoa(retryMillis) + "\n\n"))
 
-		sess := pubsub.NewSession(s.hub, s.store, false)
+		sess := pubsub.NewSession(s.hub, s.store, false, int64(s.cfg.Limits.BacklogBytes))
 		defer sess.Close()
 		ctx := r.Context()
 		if err := sess.Subscribe(ctx, req.patterns, req.since, req.backlog, sse); err != nil {

@@ -90,7 +90,7 @@ func (s *Server) servePushed(w http.ResponseWriter, r *http.Request, a auth.Acce
 	if rec, ok := w.(*statusRecorder); ok {
 		rec.status = http.StatusOK // for the request log: this is no protocol switch
 	}
-	sess := pubsub.NewSession(s.hub, s.store, false)
+	sess := pubsub.NewSession(s.hub, s.store, false, int64(s.cfg.Limits.BacklogBytes))
 	fail := func(err error) {
 		sess.Close()
 		nc.Close()

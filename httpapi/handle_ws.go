@@ -124,7 +124,7 @@ func (s *Server) handleWebSocket() http.Handler {
 			}
 		}()
 
-		c := &wsConn{s: s, conn: conn, ctx: ctx, access: a, sess: pubsub.NewSession(s.hub, s.store, true),
+		c := &wsConn{s: s, conn: conn, ctx: ctx, access: a, sess: pubsub.NewSession(s.hub, s.store, true, int64(s.cfg.Limits.BacklogBytes)),
 			binary: conn.Subprotocol() == subprotocolCBOR}
 		defer c.sess.Close()
 		code, reason := c.loop(in)

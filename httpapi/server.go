@@ -36,7 +36,9 @@ type Store interface {
 	Broker
 	ingest.Topics
 	Topics(patterns []string) []livedash.TopicInfo
-	History(ctx context.Context, q livedash.HistoryQuery) ([]*livedash.Frame, error)
+	// HistoryEnvelopes calls fn with each envelope of q as it is read (env
+	// valid only during the call) and says whether q.MaxBytes cut it.
+	HistoryEnvelopes(ctx context.Context, q livedash.HistoryQuery, fn func(env []byte) error) (truncated bool, err error)
 	Buckets(ctx context.Context, patterns []string, from, to, step int64, field string) ([]livedash.Series, error)
 	Ping(ctx context.Context) error
 }
@@ -285,12 +287,16 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status >= 400 && status < 500 && status != http.StatusNotFound {
 		s.events.Refused(s.subjectOf(r), status, body.Error)
 	}
-	writeJSON(w, status, body)
+	s.writeJSON(w, r, status, body)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// writeJSON answers with v as JSON. A value that does not encode (a bug:
+// what is served is validated to be JSON) is logged with its cause and
+// answered as an internal error.
+func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
+		s.logFor(r).Error("encode response", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 		status, b = http.StatusInternalServerError, []byte(`{"error":"internal error"}`)
 	}
 	w.Header().Set("Content-Type", "application/json")

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -55,7 +56,11 @@ type envConfig struct {
 	store   sqlite.Options
 	events  func(*sqlite.Store) httpapi.Events
 	metrics http.Handler
-	files   []dashboard.Dashboard // dashboards defined in files
+	logger  *slog.Logger
+	// wrapStore, when set, wraps the store the server reads (not the
+	// dashboards), e.g. to inject a read failure.
+	wrapStore func(httpapi.Store) httpapi.Store
+	files     []dashboard.Dashboard // httpapi.Options.FileDashboards
 }
 
 type envOption func(*envConfig)
@@ -101,7 +106,11 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if ec.events != nil {
 		events = ec.events(store)
 	}
-	api := httpapi.New(httpapi.Options{Store: store, Hub: h, Signer: signer, Config: cfg, Dashboards: store, FileDashboards: ec.files, Events: events, Metrics: ec.metrics})
+	var served httpapi.Store = store
+	if ec.wrapStore != nil {
+		served = ec.wrapStore(store)
+	}
+	api := httpapi.New(httpapi.Options{Store: served, Hub: h, Signer: signer, Config: cfg, Dashboards: store, Events: events, Metrics: ec.metrics, Logger: ec.logger, FileDashboards: ec.files})
 	srv := httptest.NewServer(api)
 	e := &env{t: t, url: srv.URL, store: store, hub: h, api: api, signer: signer, srv: srv}
 	e.admin = e.token(auth.Claims{Admin: true}, time.Hour)

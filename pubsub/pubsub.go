@@ -21,10 +21,14 @@ import (
 
 // Log is what a session needs from the message store.
 type Log interface {
-	// After returns up to limit messages matching patterns with seq > after, in id order.
-	After(ctx context.Context, patterns []string, after uint64, limit int) ([]*livedash.Frame, error)
-	// Backlog returns the newest perTopic messages of each matching topic, in id order.
-	Backlog(ctx context.Context, patterns []string, perTopic int) ([]*livedash.Frame, error)
+	// After returns up to limit messages matching patterns with seq >
+	// after, in id order, stopping before the one that would pass
+	// maxBytes of envelopes (0: no budget; at least one is returned).
+	After(ctx context.Context, patterns []string, after uint64, limit int, maxBytes int64) ([]*livedash.Frame, error)
+	// Backlog returns the newest perTopic messages of each matching topic,
+	// in id order, and of those the newest that fit in maxBytes of
+	// envelopes (0: no budget; at least one is returned).
+	Backlog(ctx context.Context, patterns []string, perTopic int, maxBytes int64) ([]*livedash.Frame, error)
 	// TrimmedAfter reports whether retention removed a matching message newer than seq.
 	TrimmedAfter(patterns []string, seq uint64) bool
 	// Head is the id of the newest message.
@@ -41,7 +45,8 @@ const DefaultBacklog = 50
 // MaxBacklog caps the backlog a client may ask for, per topic.
 const MaxBacklog = 1000
 
-// resumePage is how many messages one history read returns while resuming.
+// resumePage is how many messages one history read returns while resuming
+// (fewer when the session's byte budget cuts the read).
 const resumePage = 1000
 
 // Emitter receives what a session sends to its client, in order.
@@ -60,6 +65,8 @@ type Session struct {
 	// sent remembers recently sent ids when several groups may overlap, so
 	// a message matched by two subscriptions is still sent once.
 	sent *recentSet
+	// maxBytes is the byte budget of one history read (0: none).
+	maxBytes int64
 }
 
 type group struct {
@@ -69,9 +76,12 @@ type group struct {
 
 // NewSession starts a session with no subscriptions. multi says the client
 // may subscribe more than once (WebSocket), which turns on the dedupe of
-// overlapping subscriptions.
-func NewSession(h *hub.Hub, log Log, multi bool) *Session {
-	s := &Session{log: log, sub: h.Subscribe()}
+// overlapping subscriptions. maxBytes (0: none) is the byte budget of the
+// session's history reads: a backlog keeps the newest messages that fit
+// in it; a resume reads pages that fit in it until it has caught up, so it
+// stays exact.
+func NewSession(h *hub.Hub, log Log, multi bool, maxBytes int64) *Session {
+	s := &Session{log: log, sub: h.Subscribe(), maxBytes: maxBytes}
 	if multi {
 		s.sent = newRecentSet(8192)
 	}
@@ -119,7 +129,7 @@ func (s *Session) Subscribe(ctx context.Context, patterns []string, since string
 			return s.resume(ctx, g, since, emit)
 		}
 	}
-	frames, err := s.log.Backlog(ctx, patterns, min(backlog, MaxBacklog))
+	frames, err := s.log.Backlog(ctx, patterns, min(backlog, MaxBacklog), s.maxBytes)
 	if err != nil {
 		return fmt.Errorf("backlog: %w", err)
 	}
@@ -154,7 +164,7 @@ func (s *Session) resume(ctx context.Context, g *group, since string, emit Emitt
 	id, _ := livedash.ParseID(since)
 	g.cursor = id.Seq
 	for {
-		frames, err := s.log.After(ctx, g.patterns, g.cursor, resumePage)
+		frames, err := s.log.After(ctx, g.patterns, g.cursor, resumePage, s.maxBytes)
 		if err != nil {
 			return fmt.Errorf("resume: %w", err)
 		}
@@ -163,7 +173,9 @@ func (s *Session) resume(ctx context.Context, g *group, since string, emit Emitt
 				return err
 			}
 		}
-		if len(frames) < resumePage {
+		// A short page is the end only without a budget: one that the
+		// budget cut is followed by another read.
+		if len(frames) == 0 || (s.maxBytes == 0 && len(frames) < resumePage) {
 			return nil
 		}
 		select {

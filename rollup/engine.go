@@ -91,8 +91,7 @@ type agg struct {
 
 	start, end int64 // unix ms, [start, end)
 	count      int64
-	n          int64   // values seen
-	sum, comp  float64 // Neumaier sum and its compensation
+	vals       livedash.Sum // the values seen: their count, sum and mean
 	min, max   float64
 	last       float64
 	hll        *hyperloglog.Sketch // nil unless the rule counts distinct
@@ -197,32 +196,24 @@ func (e *Engine) BackfillFrom() int64 {
 
 func (a *agg) reset(start, end int64) {
 	a.start, a.end = start, end
-	a.count, a.n = 0, 0
-	a.sum, a.comp, a.min, a.max, a.last = 0, 0, 0, 0, 0
+	a.count, a.vals = 0, livedash.Sum{}
+	a.min, a.max, a.last = 0, 0, 0
 	if a.hll != nil {
 		a.hll = hyperloglog.New14()
 	}
 }
 
-// add adds one message to the window: it always counts, and adds v when ok.
+// add adds one message to the window: it always counts, and adds v when
+// ok and finite (livedash.Sum keeps the sum and mean finite).
 func (a *agg) add(v float64, ok bool, key []byte) {
 	a.count++
-	if ok {
-		if a.n == 0 {
+	if ok && a.vals.Add(v) {
+		if a.vals.N == 1 {
 			a.min, a.max = v, v
 		} else {
 			a.min, a.max = math.Min(a.min, v), math.Max(a.max, v)
 		}
-		a.n++
 		a.last = v
-		// Neumaier's compensated sum: exact-looking totals for prices.
-		t := a.sum + v
-		if math.Abs(a.sum) >= math.Abs(v) {
-			a.comp += (a.sum - t) + v
-		} else {
-			a.comp += (v - t) + a.sum
-		}
-		a.sum = t
 	}
 	if a.hll != nil && key != nil {
 		a.hll.Insert(key)
@@ -232,7 +223,8 @@ func (a *agg) add(v float64, ok bool, key []byte) {
 
 // Stats is the data of a rollup's stats message. Min, Max, Avg and Last
 // are null while the window has no value; Distinct is present only when
-// the rule counts distinct values.
+// the rule counts distinct values. Every number is finite: a sum outside
+// the float64 range is clamped to ±math.MaxFloat64 (see livedash.Sum).
 type Stats struct {
 	Sum         float64  `json:"sum"`
 	Count       int64    `json:"count"`
@@ -246,10 +238,10 @@ type Stats struct {
 }
 
 func (a *agg) stats() Stats {
-	s := Stats{Sum: a.sum + a.comp, Count: a.count, WindowStart: a.start, WindowEnd: a.end}
-	if a.n > 0 {
+	s := Stats{Sum: a.vals.Total(), Count: a.count, WindowStart: a.start, WindowEnd: a.end}
+	if a.vals.N > 0 {
 		mn, mx, last := a.min, a.max, a.last
-		avg := s.Sum / float64(a.n)
+		avg := a.vals.Avg()
 		s.Min, s.Max, s.Avg, s.Last = &mn, &mx, &avg, &last
 	}
 	if a.hll != nil {
@@ -436,18 +428,21 @@ type savedState struct {
 	Windows map[string]savedAgg `json:"windows"` // by output topic
 }
 
+// savedAgg is one window. Version 1 had no mean (nor overflowed): it is
+// computed from the sum on load.
 type savedAgg struct {
-	Start int64   `json:"start"`
-	End   int64   `json:"end"`
-	Count int64   `json:"count"`
-	N     int64   `json:"n"`
-	Sum   float64 `json:"sum"`
-	Comp  float64 `json:"comp"`
-	Min   float64 `json:"min"`
-	Max   float64 `json:"max"`
-	Last  float64 `json:"last"`
-	HLL   []byte  `json:"hll,omitempty"`
+	Start int64 `json:"start"`
+	End   int64 `json:"end"`
+	Count int64 `json:"count"`
+	livedash.Sum
+	Min  float64 `json:"min"`
+	Max  float64 `json:"max"`
+	Last float64 `json:"last"`
+	HLL  []byte  `json:"hll,omitempty"`
 }
+
+// stateVersion is the version of savedState written.
+const stateVersion = 2
 
 // Save writes the state now (a no-op without a StateStore).
 func (e *Engine) Save(ctx context.Context) error {
@@ -460,10 +455,10 @@ func (e *Engine) saveLocked(ctx context.Context, now time.Time) error {
 	if e.opts.State == nil {
 		return nil
 	}
-	st := savedState{Version: 1, Epoch: e.epoch, LastSeq: e.lastSeq, Windows: map[string]savedAgg{}}
+	st := savedState{Version: stateVersion, Epoch: e.epoch, LastSeq: e.lastSeq, Windows: map[string]savedAgg{}}
 	for _, r := range e.rules {
 		for _, a := range r.aggs {
-			sa := savedAgg{Start: a.start, End: a.end, Count: a.count, N: a.n, Sum: a.sum, Comp: a.comp, Min: a.min, Max: a.max, Last: a.last}
+			sa := savedAgg{Start: a.start, End: a.end, Count: a.count, Sum: a.vals, Min: a.min, Max: a.max, Last: a.last}
 			if a.hll != nil {
 				b, err := a.hll.MarshalBinary()
 				if err != nil {
@@ -512,8 +507,11 @@ func (e *Engine) Load(ctx context.Context) error {
 			if (a.hll != nil) != (sa.HLL != nil) {
 				continue // distinct counting was switched on or off
 			}
-			a.start, a.end, a.count, a.n = sa.Start, sa.End, sa.Count, sa.N
-			a.sum, a.comp, a.min, a.max, a.last = sa.Sum, sa.Comp, sa.Min, sa.Max, sa.Last
+			if st.Version < 2 && sa.Sum.N > 0 {
+				sa.Sum.Mean = (sa.Sum.Sum + sa.Sum.Comp) / float64(sa.Sum.N)
+			}
+			a.start, a.end, a.count, a.vals = sa.Start, sa.End, sa.Count, sa.Sum
+			a.min, a.max, a.last = sa.Min, sa.Max, sa.Last
 			if sa.HLL != nil {
 				sk := hyperloglog.New14()
 				if err := sk.UnmarshalBinary(sa.HLL); err != nil {

@@ -5,14 +5,16 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/livedash/livedash"
 )
 
 // After returns up to limit messages on topics matching patterns whose seq
-// is greater than after, in id order.
-func (s *Store) After(ctx context.Context, patterns []string, after uint64, limit int) ([]*livedash.Frame, error) {
+// is greater than after, in id order, within maxBytes of envelopes (0: no
+// budget): it stops before the message that would pass the budget, though
+// it always returns at least one. So fewer than limit messages do not mean
+// there are no more: a reader pages on until a read returns none.
+func (s *Store) After(ctx context.Context, patterns []string, after uint64, limit int, maxBytes int64) ([]*livedash.Frame, error) {
 	s.mu.RLock()
 	ts := s.matchingTopics(patterns)
 	s.mu.RUnlock()
@@ -20,35 +22,90 @@ func (s *Store) After(ctx context.Context, patterns []string, after uint64, limi
 		return nil, nil
 	}
 	q := "SELECT seq, topic_id, type, ts, data FROM messages WHERE topic_id IN (" + idList(ts) + ") AND seq > ? ORDER BY seq LIMIT ?"
-	frames, err := s.query(ctx, s.read, q, after, limit)
+	b := budget{max: maxBytes}
+	var frames []*livedash.Frame
+	err := s.scan(ctx, s.read, q, []any{after, limit}, func(m *livedash.Message) (bool, error) {
+		if !b.take(m.EnvelopeLen(len(m.Data))) {
+			return false, nil
+		}
+		frames = append(frames, frameOf(m))
+		return true, nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read after %d: %w", after, err)
 	}
 	return frames, nil
 }
 
+// budget counts envelope bytes against max (0: no budget).
+type budget struct {
+	max, used int64
+	n         int
+}
+
+// take counts a message of size bytes and reports whether it fits; the
+// first message always fits, so that every read makes progress.
+func (b *budget) take(size int) bool {
+	if b.max > 0 && b.n > 0 && b.used+int64(size) > b.max {
+		return false
+	}
+	b.used += int64(size)
+	b.n++
+	return true
+}
+
+// newestWithin sorts frames by id and returns the newest of them whose
+// envelopes fit in maxBytes (0: all of them), at least one, in id order.
+func newestWithin(frames []*livedash.Frame, maxBytes int64) []*livedash.Frame {
+	sort.Slice(frames, func(i, j int) bool { return frames[i].ID.Seq < frames[j].ID.Seq })
+	b := budget{max: maxBytes}
+	i := len(frames)
+	for i > 0 && b.take(len(frames[i-1].JSON)) {
+		i--
+	}
+	return frames[i:]
+}
+
 // Backlog returns the newest perTopic messages of each topic matching
-// patterns, merged in id order. Small backlogs are served from memory.
-func (s *Store) Backlog(ctx context.Context, patterns []string, perTopic int) ([]*livedash.Frame, error) {
+// patterns, merged in id order, and of those the newest that fit in
+// maxBytes of envelopes (0: no budget; at least one is returned). Small
+// backlogs are served from memory. A topic is read newest first and only
+// as far as the budget reaches, and what is gathered is cut back to the
+// budget as it grows, so a backlog holds about twice maxBytes at most.
+func (s *Store) Backlog(ctx context.Context, patterns []string, perTopic int, maxBytes int64) ([]*livedash.Frame, error) {
 	if perTopic <= 0 {
 		return nil, nil
 	}
 	s.mu.RLock()
 	ts := s.matchingTopics(patterns)
 	s.mu.RUnlock()
-	var out []*livedash.Frame
+	var (
+		out  []*livedash.Frame
+		size int64
+	)
 	for _, t := range ts {
-		frames, err := s.topicBacklog(ctx, t, perTopic)
+		frames, err := s.topicBacklog(ctx, t, perTopic, maxBytes)
 		if err != nil {
 			return nil, fmt.Errorf("backlog of %s: %w", t.name, err)
 		}
 		out = append(out, frames...)
+		for _, f := range frames {
+			size += int64(len(f.JSON))
+		}
+		if maxBytes > 0 && size > 2*maxBytes {
+			out = newestWithin(out, maxBytes)
+			size = 0
+			for _, f := range out {
+				size += int64(len(f.JSON))
+			}
+		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID.Seq < out[j].ID.Seq })
-	return out, nil
+	return newestWithin(out, maxBytes), nil
 }
 
-func (s *Store) topicBacklog(ctx context.Context, t *topicState, n int) ([]*livedash.Frame, error) {
+// topicBacklog returns the newest n messages of t, in id order, and of
+// those the newest that fit in maxBytes (0: no budget).
+func (s *Store) topicBacklog(ctx context.Context, t *topicState, n int, maxBytes int64) ([]*livedash.Frame, error) {
 	if n <= s.recent {
 		s.mu.RLock()
 		if t.recentLoaded {
@@ -58,7 +115,7 @@ func (s *Store) topicBacklog(ctx context.Context, t *topicState, n int) ([]*live
 			}
 			out := append([]*livedash.Frame(nil), r...)
 			s.mu.RUnlock()
-			return out, nil
+			return newestWithin(out, maxBytes), nil
 		}
 		s.mu.RUnlock()
 		// Load the window once. Holding the write lock while querying keeps
@@ -78,9 +135,18 @@ func (s *Store) topicBacklog(ctx context.Context, t *topicState, n int) ([]*live
 		if len(r) > n {
 			r = r[len(r)-n:]
 		}
-		return append([]*livedash.Frame(nil), r...), nil
+		return newestWithin(append([]*livedash.Frame(nil), r...), maxBytes), nil
 	}
-	frames, err := s.query(ctx, s.read, "SELECT seq, topic_id, type, ts, data FROM messages WHERE topic_id = ? ORDER BY seq DESC LIMIT ?", t.id, n)
+	b := budget{max: maxBytes}
+	var frames []*livedash.Frame
+	err := s.scan(ctx, s.read, "SELECT seq, topic_id, type, ts, data FROM messages WHERE topic_id = ? ORDER BY seq DESC LIMIT ?", []any{t.id, n},
+		func(m *livedash.Message) (bool, error) {
+			if !b.take(m.EnvelopeLen(len(m.Data))) {
+				return false, nil
+			}
+			frames = append(frames, frameOf(m))
+			return true, nil
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -148,29 +214,104 @@ func (s *Store) Topics(patterns []string) []livedash.TopicInfo {
 	return out
 }
 
-// History returns messages in id order.
+// History returns the messages of q in id order.
 func (s *Store) History(ctx context.Context, q livedash.HistoryQuery) ([]*livedash.Frame, error) {
+	var frames []*livedash.Frame
+	_, err := s.history(ctx, q, func(m *livedash.Message) error {
+		frames = append(frames, frameOf(m))
+		return nil
+	})
+	return frames, err
+}
+
+// HistoryEnvelopes calls fn with the envelope of each message of q, in id
+// order, as it reads them: no frame is made and nothing is held but the
+// row at hand. env is valid only during the call; an error from fn ends
+// the read and is returned. truncated says q.MaxBytes cut the read short.
+func (s *Store) HistoryEnvelopes(ctx context.Context, q livedash.HistoryQuery, fn func(env []byte) error) (truncated bool, err error) {
+	var buf []byte
+	return s.history(ctx, q, func(m *livedash.Message) error {
+		buf = m.AppendEnvelope(buf[:0])
+		return fn(buf)
+	})
+}
+
+// history reads the messages of q in id order within its byte budget and
+// calls fn with each (m.Data valid only during the call).
+func (s *Store) history(ctx context.Context, q livedash.HistoryQuery, fn func(m *livedash.Message) error) (truncated bool, err error) {
 	s.mu.RLock()
 	ts := s.matchingTopics(q.Patterns)
 	s.mu.RUnlock()
 	if len(ts) == 0 || q.Limit <= 0 {
-		return nil, nil
+		return false, nil
 	}
 	where, args := historyWhere(ts, q.From, q.To)
-	var (
-		frames []*livedash.Frame
-		err    error
-	)
+	sel := "SELECT seq, topic_id, type, ts, data FROM messages WHERE " + where
+	limit := q.Limit
 	if q.From == nil {
-		frames, err = s.query(ctx, s.read, "SELECT seq, topic_id, type, ts, data FROM messages WHERE "+where+" ORDER BY seq DESC LIMIT ?", append(args, q.Limit)...)
-		reverse(frames)
-	} else {
-		frames, err = s.query(ctx, s.read, "SELECT seq, topic_id, type, ts, data FROM messages WHERE "+where+" ORDER BY seq LIMIT ?", append(args, q.Limit)...)
+		// The newest: find the oldest of them that fits the budget, reading
+		// sizes only, newest first; then read forward from it.
+		var first uint64
+		first, limit, truncated, err = s.newestStart(ctx, where, args, q.Limit, q.MaxBytes)
+		if err != nil || limit == 0 {
+			return false, wrapHistory(err)
+		}
+		sel += " AND seq >= ?"
+		args = append(args, first)
 	}
+	b := budget{max: q.MaxBytes}
+	err = s.scan(ctx, s.read, sel+" ORDER BY seq LIMIT ?", append(args, limit), func(m *livedash.Message) (bool, error) {
+		if !b.take(m.EnvelopeLen(len(m.Data))) {
+			truncated = true
+			return false, nil
+		}
+		return true, fn(m)
+	})
+	return truncated, wrapHistory(err)
+}
+
+func wrapHistory(err error) error {
 	if err != nil {
-		return nil, fmt.Errorf("history: %w", err)
+		return fmt.Errorf("history: %w", err)
 	}
-	return frames, nil
+	return nil
+}
+
+// newestStart returns the seq of the oldest of the newest limit messages
+// matching where that fit in maxBytes, how many messages that is, and
+// whether the budget left some out. It reads the size of each message's
+// data, not the data.
+func (s *Store) newestStart(ctx context.Context, where string, args []any, limit int, maxBytes int64) (first uint64, n int, truncated bool, err error) {
+	rows, err := s.read.QueryContext(ctx, "SELECT seq, topic_id, type, ts, length(data) FROM messages WHERE "+where+" ORDER BY seq DESC LIMIT ?", append(args, limit)...)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	defer rows.Close()
+	epoch := s.Epoch()
+	b := budget{max: maxBytes}
+	for rows.Next() {
+		var (
+			m       livedash.Message
+			topicID int64
+			dataLen int
+		)
+		if err := rows.Scan(&m.ID.Seq, &topicID, &m.Type, &m.TS, &dataLen); err != nil {
+			return 0, 0, false, err
+		}
+		s.mu.RLock()
+		t := s.byID[topicID]
+		s.mu.RUnlock()
+		if t == nil {
+			continue
+		}
+		m.ID.Epoch, m.Topic = epoch, t.name
+		if !b.take(m.EnvelopeLen(dataLen)) {
+			truncated = true
+			break
+		}
+		first = m.ID.Seq
+	}
+	return first, b.n, truncated, rows.Err()
 }
 
 func historyWhere(ts []*topicState, from, to *int64) (string, []any) {
@@ -193,7 +334,9 @@ const maxBucketRows = 2_000_000
 // Buckets aggregates point messages on topics matching patterns into
 // step-wide buckets aligned to multiples of step, over ts in [from, to).
 // field selects a member of object data; empty means the data itself.
-// Non-numeric values are skipped; empty buckets are left out.
+// Non-numeric and non-finite values are skipped; empty buckets are left
+// out. Every number is finite (see livedash.Sum). A field that is not
+// valid (livedash.ValidateField) is EINVALID.
 func (s *Store) Buckets(ctx context.Context, patterns []string, from, to, step int64, field string) ([]livedash.Series, error) {
 	s.mu.RLock()
 	ts := s.matchingTopics(patterns)
@@ -203,7 +346,10 @@ func (s *Store) Buckets(ctx context.Context, patterns []string, from, to, step i
 	}
 	path := "$"
 	if field != "" {
-		path = `$."` + strings.ReplaceAll(field, `"`, `\"`) + `"`
+		if err := livedash.ValidateField(field); err != nil {
+			return nil, err
+		}
+		path = `$."` + field + `"` // no " or \ in a valid field
 	}
 	where, args := historyWhere(ts, &from, &to)
 	q := "SELECT topic_id, ts, json_extract(data, ?) FROM messages WHERE " + where +
@@ -217,7 +363,11 @@ func (s *Store) Buckets(ctx context.Context, patterns []string, from, to, step i
 		topic int64
 		t     int64
 	}
-	buckets := map[key]*livedash.Bucket{}
+	type acc struct {
+		b   livedash.Bucket
+		sum livedash.Sum
+	}
+	buckets := map[key]*acc{}
 	for rows.Next() {
 		var (
 			topicID, t int64
@@ -226,25 +376,28 @@ func (s *Store) Buckets(ctx context.Context, patterns []string, from, to, step i
 		if err := rows.Scan(&topicID, &t, &v); err != nil {
 			return nil, fmt.Errorf("buckets: %w", err)
 		}
+		if !livedash.Finite(v) {
+			continue // stored before publishes refused numbers out of range
+		}
 		start := t - mod(t, step)
 		k := key{topicID, start}
-		b := buckets[k]
-		if b == nil {
-			b = &livedash.Bucket{T: start, Min: v, Max: v}
-			buckets[k] = b
+		a := buckets[k]
+		if a == nil {
+			a = &acc{b: livedash.Bucket{T: start, Min: v, Max: v}}
+			buckets[k] = a
 		}
-		b.Count++
-		b.Sum += v
-		b.Min = min(b.Min, v)
-		b.Max = max(b.Max, v)
-		b.Last = v
+		a.sum.Add(v)
+		a.b.Min = min(a.b.Min, v)
+		a.b.Max = max(a.b.Max, v)
+		a.b.Last = v
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("buckets: %w", err)
 	}
 	byTopic := map[int64]*livedash.Series{}
-	for k, b := range buckets {
-		b.Avg = b.Sum / float64(b.Count)
+	for k, a := range buckets {
+		b := a.b
+		b.Count, b.Sum, b.Avg = a.sum.N, a.sum.Total(), a.sum.Avg()
 		sr := byTopic[k.topic]
 		if sr == nil {
 			s.mu.RLock()
@@ -252,7 +405,7 @@ func (s *Store) Buckets(ctx context.Context, patterns []string, from, to, step i
 			s.mu.RUnlock()
 			byTopic[k.topic] = sr
 		}
-		sr.Buckets = append(sr.Buckets, *b)
+		sr.Buckets = append(sr.Buckets, b)
 	}
 	out := make([]livedash.Series, 0, len(byTopic))
 	for _, sr := range byTopic {

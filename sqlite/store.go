@@ -13,11 +13,13 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
 	"embed"
 	"encoding/base32"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -665,21 +667,33 @@ func (s *Store) matchingTopics(patterns []string) []*topicState {
 
 // query runs a message query and decodes its rows (seq, topic_id, type, ts, data).
 func (s *Store) query(ctx context.Context, db *sql.DB, q string, args ...any) ([]*livedash.Frame, error) {
+	var out []*livedash.Frame
+	err := s.scan(ctx, db, q, args, func(m *livedash.Message) (bool, error) {
+		out = append(out, frameOf(m))
+		return true, nil
+	})
+	return out, err
+}
+
+// scan runs a message query (seq, topic_id, type, ts, data) and calls fn
+// with each row's message, in row order, until fn returns false or an
+// error. m.Data is valid only during the call: a frame is made of a copy
+// (frameOf), and a reader that only needs the envelope makes no frame.
+func (s *Store) scan(ctx context.Context, db *sql.DB, q string, args []any, fn func(m *livedash.Message) (bool, error)) error {
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
 	epoch := s.Epoch()
-	var out []*livedash.Frame
 	for rows.Next() {
 		var (
 			m       livedash.Message
 			topicID int64
-			data    []byte
+			data    sql.RawBytes
 		)
 		if err := rows.Scan(&m.ID.Seq, &topicID, &m.Type, &m.TS, &data); err != nil {
-			return nil, err
+			return err
 		}
 		s.mu.RLock()
 		t := s.byID[topicID]
@@ -689,10 +703,20 @@ func (s *Store) query(ctx context.Context, db *sql.DB, q string, args ...any) ([
 		}
 		m.ID.Epoch = epoch
 		m.Topic = t.name
-		m.Data = data
-		out = append(out, livedash.NewFrame(m))
+		m.Data = json.RawMessage(data)
+		more, err := fn(&m)
+		if err != nil || !more {
+			return err
+		}
 	}
-	return out, rows.Err()
+	return rows.Err()
+}
+
+// frameOf encodes a message read by scan, with a copy of its data.
+func frameOf(m *livedash.Message) *livedash.Frame {
+	c := *m
+	c.Data = bytes.Clone(m.Data)
+	return livedash.NewFrame(c)
 }
 
 // idList renders topic ids for an IN clause; ids are integers, so this is safe.

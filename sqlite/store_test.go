@@ -123,11 +123,11 @@ func TestReads(t *testing.T) {
 	if _, err := s.Append(ctx, in); err != nil {
 		t.Fatal(err)
 	}
-	after, err := s.After(ctx, []string{"a.*"}, 2, 100)
+	after, err := s.After(ctx, []string{"a.*"}, 2, 100, 0)
 	if err != nil || fmt.Sprint(seqs(after)) != "[4 5 6 7]" {
 		t.Fatalf("After = %v %v", seqs(after), err)
 	}
-	after, _ = s.After(ctx, []string{"a.*", "b"}, 0, 3)
+	after, _ = s.After(ctx, []string{"a.*", "b"}, 0, 3, 0)
 	if fmt.Sprint(seqs(after)) != "[1 2 3]" {
 		t.Fatalf("After limit = %v", seqs(after))
 	}
@@ -135,14 +135,14 @@ func TestReads(t *testing.T) {
 		n    int
 		want string
 	}{{1, "[6 7]"}, {2, "[2 5 6 7]"}, {3, "[2 4 5 6 7]"}, {10, "[1 2 4 5 6 7]"}, {0, "[]"}} {
-		bl, err := s.Backlog(ctx, []string{"a.>"}, tc.n)
+		bl, err := s.Backlog(ctx, []string{"a.>"}, tc.n, 0)
 		if err != nil || fmt.Sprint(seqs(bl)) != tc.want {
 			t.Fatalf("Backlog(%d) = %v %v, want %s", tc.n, seqs(bl), err, tc.want)
 		}
 	}
 	// The in-memory window follows new commits.
 	s.Append(ctx, []livedash.Message{msg("a.x", 70, "8")})
-	if bl, _ := s.Backlog(ctx, []string{"a.x"}, 2); fmt.Sprint(seqs(bl)) != "[6 8]" {
+	if bl, _ := s.Backlog(ctx, []string{"a.x"}, 2, 0); fmt.Sprint(seqs(bl)) != "[6 8]" {
 		t.Fatalf("Backlog after append = %v", seqs(bl))
 	}
 	from, to := int64(20), int64(60)
@@ -218,7 +218,7 @@ func TestRetentionByAgeKeepsLastAndMarksTrim(t *testing.T) {
 	if ts := s.Topics([]string{"a"}); ts[0].Count != 1 {
 		t.Fatalf("count after retention = %d", ts[0].Count)
 	}
-	if bl, _ := s.Backlog(ctx, []string{"a"}, 50); fmt.Sprint(seqs(bl)) != "[5]" {
+	if bl, _ := s.Backlog(ctx, []string{"a"}, 50, 0); fmt.Sprint(seqs(bl)) != "[5]" {
 		t.Fatalf("backlog after retention = %v", seqs(bl))
 	}
 }

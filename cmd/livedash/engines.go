@@ -96,7 +96,7 @@ type engine interface {
 
 // frameReader reads stored messages to catch an engine up.
 type frameReader interface {
-	After(ctx context.Context, patterns []string, after uint64, limit int) ([]*livedash.Frame, error)
+	After(ctx context.Context, patterns []string, after uint64, limit int, maxBytes int64) ([]*livedash.Frame, error)
 	History(ctx context.Context, q livedash.HistoryQuery) ([]*livedash.Frame, error)
 }
 
@@ -197,7 +197,7 @@ func catchUp(ctx context.Context, store frameReader, patterns []string, eng engi
 		after = fresh.afterSeq
 	}
 	for {
-		frames, err := store.After(ctx, patterns, after, catchUpBatch)
+		frames, err := store.After(ctx, patterns, after, catchUpBatch, 0)
 		if err != nil {
 			return fmt.Errorf("catch up after %d: %w", after, err)
 		}
