@@ -36,6 +36,10 @@ func Parse(name string, data []byte) (Dashboard, error) {
 		}
 		return Dashboard{}, livedash.Errorf(livedash.EINVALID, "dashboard %q: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
+	var more yaml.Node
+	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
+		return Dashboard{}, livedash.Errorf(livedash.EINVALID, "dashboard %q: more than one document (or bytes after the JSON value): send exactly one dashboard", name)
+	}
 	if d.Name != "" && d.Name != name {
 		return Dashboard{}, livedash.Errorf(livedash.EINVALID, "dashboard %q: the file says name: %q; the name comes from the file name, so remove it or rename the file", name, d.Name)
 	}

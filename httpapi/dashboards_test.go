@@ -75,3 +75,21 @@ func getDashboard(t *testing.T, e *env, name string) string {
 	}
 	return body
 }
+
+// TestDashboardBodyIsOneValue: a PUT body with a second JSON value or YAML
+// document after the dashboard was stored from its first one.
+func TestDashboardBodyIsOneValue(t *testing.T) {
+	e := newEnv(t)
+	board := `{"title":"A","widgets":[{"id":"w","type":"stat","topics":["a"]}]}`
+	for _, body := range []string{board + ` {"title":"B"}`, board + "\n---\n" + board, board + "\n]"} {
+		if status, resp := e.do("PUT", "/api/v1/dashboards/d", e.admin, body); status != 400 || !strings.HasPrefix(resp, `{"error":`) {
+			t.Errorf("PUT %q: %d %s, want 400", body, status, resp)
+		}
+	}
+	if status, _ := e.do("GET", "/api/v1/dashboards/d", e.admin, ""); status != 404 {
+		t.Fatalf("a refused PUT stored the dashboard: %d", status)
+	}
+	if status, resp := e.do("PUT", "/api/v1/dashboards/d", e.admin, board+"\n\n"); status != 200 {
+		t.Fatalf("trailing white space: %d %s", status, resp)
+	}
+}
