@@ -120,7 +120,7 @@ func tsParam(v string) []byte {
 // checkPublish answers the request with an error and returns false unless
 // the caller may publish every message now (rights, then rate).
 func (s *Server) checkPublish(w http.ResponseWriter, r *http.Request, a auth.Access, msgs []livedash.Message) bool {
-	if err := s.mayPublish(a, msgs); err != nil {
+	if err := s.mayPublish(a, callerOf(r, a), msgs); err != nil {
 		if wait, ok := err.(rateLimited); ok {
 			w.Header().Set("Retry-After", retryAfter(wait.wait))
 			err = wait.err
@@ -140,14 +140,14 @@ type rateLimited struct {
 func (e rateLimited) Error() string { return e.err.Error() }
 
 // mayPublish checks rights on every message, then takes them from the
-// caller's publish rate.
-func (s *Server) mayPublish(a auth.Access, msgs []livedash.Message) error {
+// caller's publish rate (tokens without a subject each have their own).
+func (s *Server) mayPublish(a auth.Access, who caller, msgs []livedash.Message) error {
 	for i, m := range msgs {
 		if err := a.CheckPublish(m.Topic); err != nil {
 			return livedash.WithIndex(err, i)
 		}
 	}
-	if wait, err := s.limits.allowPublish(a.Subject(), len(msgs), s.now()); err != nil {
+	if wait, err := s.limits.allowPublish(who.key, len(msgs), s.now()); err != nil {
 		return rateLimited{err: err, wait: wait}
 	}
 	return nil

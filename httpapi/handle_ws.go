@@ -124,7 +124,7 @@ func (s *Server) handleWebSocket() http.Handler {
 			}
 		}()
 
-		c := &wsConn{s: s, conn: conn, ctx: ctx, access: a, sess: pubsub.NewSession(s.hub, s.store, true, int64(s.cfg.Limits.BacklogBytes)),
+		c := &wsConn{s: s, conn: conn, ctx: ctx, access: a, caller: callerOf(r, a), sess: pubsub.NewSession(s.hub, s.store, true, int64(s.cfg.Limits.BacklogBytes)),
 			binary: conn.Subprotocol() == subprotocolCBOR}
 		defer c.sess.Close()
 		code, reason := c.loop(in)
@@ -172,6 +172,7 @@ type wsConn struct {
 	conn   *websocket.Conn
 	ctx    context.Context
 	access auth.Access
+	caller caller // whom its publishes count against
 	sess   *pubsub.Session
 	binary bool // CBOR frames (subprotocol livedash.cbor)
 }
@@ -328,7 +329,7 @@ func (c *wsConn) publish(op wsOp) error {
 	if err != nil {
 		return c.replyErr(op.Ref, err)
 	}
-	if err := c.s.mayPublish(c.access, msgs); err != nil {
+	if err := c.s.mayPublish(c.access, c.caller, msgs); err != nil {
 		if rl, ok := err.(rateLimited); ok {
 			err = rl.err
 		}

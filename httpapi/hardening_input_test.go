@@ -10,6 +10,7 @@ package httpapi_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -286,5 +287,29 @@ func TestTopicCap(t *testing.T) {
 	}
 	if _, body := e.do("GET", "/api/v1/topics", e.admin, ""); strings.Count(body, `"last":`) != 3 {
 		t.Fatalf("topics: %s", body)
+	}
+}
+
+// TestPublishRatePerTokenWithoutSubject: tokens without a sub shared one
+// publish bucket, so one of them could starve all the others.
+func TestPublishRatePerTokenWithoutSubject(t *testing.T) {
+	e := newEnv(t, withLimits(2, 0))
+	noSub := func(n int) string {
+		c := auth.Claims{RegisteredClaims: jwt.RegisteredClaims{ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour)), ID: strconv.Itoa(n)}, Channels: grants("r.>", "pub")}
+		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString([]byte(testSecret))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	a, b := noSub(1), noSub(2)
+	if status, body := e.do("POST", "/api/v1/publish", a, `[{"topic":"r.a","data":1},{"topic":"r.a","data":2}]`); status != 200 {
+		t.Fatalf("a within its burst: %d %s", status, body)
+	}
+	if status, _ := e.do("POST", "/api/v1/topics/r.a", a, "3"); status != 429 {
+		t.Fatalf("a over its rate: %d, want 429", status)
+	}
+	if status, body := e.do("POST", "/api/v1/topics/r.b", b, "1"); status != 200 {
+		t.Fatalf("b limited by a's publishes: %d %s", status, body)
 	}
 }

@@ -16,8 +16,8 @@ import (
 	"github.com/livedash/livedash/auth"
 )
 
-// limiter enforces the configured per-caller limits: a token bucket of
-// published messages per token subject (burst = one second's worth), and
+// limiter enforces the configured per-caller limits (see callerOf): a token
+// bucket of published messages per caller (burst = one second's worth), and
 // caps on open streams per token and, for anonymous callers (who cannot
 // publish), per client address.
 type limiter struct {
@@ -38,15 +38,15 @@ func newLimiter(perSecond float64, maxConns, maxAnon int) *limiter {
 // (a full bucket carries no state worth keeping).
 const maxBuckets = 10_000
 
-// allowPublish takes n messages from sub's bucket, or returns an
+// allowPublish takes n messages from the caller's bucket, or returns an
 // ERATELIMITED error and how long to wait.
-func (l *limiter) allowPublish(sub string, n int, now time.Time) (time.Duration, error) {
+func (l *limiter) allowPublish(key string, n int, now time.Time) (time.Duration, error) {
 	if l.perSecond <= 0 {
 		return 0, nil
 	}
 	burst := max(int(math.Ceil(l.perSecond)), 1)
 	l.mu.Lock()
-	b := l.buckets[sub]
+	b := l.buckets[key]
 	if b == nil {
 		if len(l.buckets) >= maxBuckets {
 			for k, v := range l.buckets {
@@ -56,7 +56,7 @@ func (l *limiter) allowPublish(sub string, n int, now time.Time) (time.Duration,
 			}
 		}
 		b = rate.NewLimiter(rate.Limit(l.perSecond), burst)
-		l.buckets[sub] = b
+		l.buckets[key] = b
 	}
 	l.mu.Unlock()
 	if n > burst {
@@ -70,9 +70,9 @@ func (l *limiter) allowPublish(sub string, n int, now time.Time) (time.Duration,
 	return 0, nil
 }
 
-// acquireConn counts a new stream of caller (see streamCaller), or
+// acquireConn counts a new stream of caller (see caller), or
 // refuses it past the cap; release uncounts it, once.
-func (l *limiter) acquireConn(c streamCaller) (release func(), err error) {
+func (l *limiter) acquireConn(c caller) (release func(), err error) {
 	max := l.maxConns
 	if c.anonymous {
 		max = l.maxAnon
@@ -101,29 +101,29 @@ func (l *limiter) acquireConn(c streamCaller) (release func(), err error) {
 	}, nil
 }
 
-// streamCaller is whom a stream counts against.
-type streamCaller struct {
+// caller is whom a stream or a publish counts against.
+type caller struct {
 	key       string
 	anonymous bool
 }
 
-// callerOf names the caller of a stream: the token's subject; the token
+// callerOf names the caller of a request: the token's subject; the token
 // itself (a hash of it, so the limiter holds no secret) when it has none;
 // the client's IP address when there is no token. Behind a reverse proxy
 // every anonymous client has the proxy's address.
-func callerOf(r *http.Request, a auth.Access) streamCaller {
+func callerOf(r *http.Request, a auth.Access) caller {
 	switch {
 	case a.Claims == nil:
 		host, _, err := net.SplitHostPort(r.RemoteAddr)
 		if err != nil {
 			host = r.RemoteAddr
 		}
-		return streamCaller{key: "addr:" + host, anonymous: true}
+		return caller{key: "addr:" + host, anonymous: true}
 	case a.Claims.Subject != "":
-		return streamCaller{key: "sub:" + a.Claims.Subject}
+		return caller{key: "sub:" + a.Claims.Subject}
 	}
 	sum := sha256.Sum256([]byte(auth.FromRequest(r)))
-	return streamCaller{key: "token:" + hex.EncodeToString(sum[:16])}
+	return caller{key: "token:" + hex.EncodeToString(sum[:16])}
 }
 
 // retryAfter renders a wait as whole seconds for the Retry-After header.
