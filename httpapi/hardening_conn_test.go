@@ -200,7 +200,7 @@ func TestStreamsOutliveConnTimeouts(t *testing.T) {
 			e := newConnEnv(t, withHeartbeat(time.Hour), short, func(c *envConfig) { c.cfg.SSEGoroutinePerStream = !pooled })
 			s := e.openSSE("topic=long.a", "Authorization", "Bearer "+e.admin)
 			if pooled {
-				waitUntil(t, "the stream is pooled", func() bool { return e.api.SSEPoolStats().Conns == 1 })
+				waitFor(t, func() bool { return e.api.SSEPoolStats().Conns == 1 }, "the stream is pooled")
 			}
 			timeoutsPassed(t, e)
 			want := e.publish("long.a", 1)
@@ -231,17 +231,6 @@ func TestStreamsOutliveConnTimeouts(t *testing.T) {
 	})
 }
 
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // Past max_connections a new connection is closed at once, unanswered;
 // a closed connection (a hijacked stream's too) frees its place.
 func TestConnCapRefusesNewConnections(t *testing.T) {
@@ -268,12 +257,12 @@ func TestConnCapRefusesNewConnections(t *testing.T) {
 		t.Fatal("a third connection was served with max_connections 2")
 	}
 	a.Close()
-	waitUntil(t, "a closed keep-alive connection frees its place", served)
+	waitFor(t, served, "a closed keep-alive connection frees its place")
 	if served() {
 		t.Fatal("the cap is not enforced again")
 	}
 	s.close()
-	waitUntil(t, "a closed stream frees its place", served)
+	waitFor(t, served, "a closed stream frees its place")
 }
 
 func TestCookieAuthorisesReadsOnly(t *testing.T) {
@@ -457,10 +446,10 @@ func TestAnonymousStreamsPerAddress(t *testing.T) {
 		t.Fatalf("a token's stream from the same address: %d %s", st, body)
 	}
 	first.close()
-	waitUntil(t, "a closed anonymous stream frees its place", func() bool {
+	waitFor(t, func() bool {
 		st, _ := streamStatus(t, e, "/api/v1/stream?topic=pub.a", "")
 		return st == 200
-	})
+	}, "a closed anonymous stream frees its place")
 }
 
 func TestAPIResponsesAreNosniff(t *testing.T) {

@@ -58,20 +58,10 @@ func withLogger(l *logRecorder) envOption {
 	return func(c *envConfig) { c.logger = slog.New(l) }
 }
 
-type bucketJSON struct {
-	T     int64   `json:"t"`
-	Count int64   `json:"count"`
-	Min   float64 `json:"min"`
-	Max   float64 `json:"max"`
-	Avg   float64 `json:"avg"`
-	Sum   float64 `json:"sum"`
-	Last  float64 `json:"last"`
-}
-
 type seriesJSON struct {
 	Series []struct {
 		Topic   string       `json:"topic"`
-		Buckets []bucketJSON `json:"buckets"`
+		Buckets []livedash.Bucket `json:"buckets"`
 	} `json:"series"`
 }
 
