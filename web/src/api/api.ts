@@ -27,7 +27,8 @@ export function onUnauthorized(fn: Listener): () => void {
   return () => unauthorized.delete(fn);
 }
 
-async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
+/** Sends a request with the token; a status other than 2xx or 304 is thrown as an ApiError. */
+async function send(path: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   headers.set('Accept', 'application/json');
   const token = getToken();
@@ -38,7 +39,7 @@ async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
   } catch {
     throw new ApiError(0, 'The server cannot be reached.');
   }
-  if (!res.ok) {
+  if (!res.ok && res.status !== 304) {
     let msg = res.statusText || `HTTP ${res.status}`;
     try {
       const body = await res.json();
@@ -50,6 +51,11 @@ async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
     if (res.status === 401) for (const fn of unauthorized) fn(err);
     throw err;
   }
+  return res;
+}
+
+async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const res = await send(path, init);
   if (res.status === 204) return undefined as T;
   return (await res.json()) as T;
 }
@@ -87,9 +93,16 @@ export interface StepResponse {
   series: { topic: string; buckets: Bucket[] }[];
 }
 
+/** A dashboard definition and its ETag, or null when it has not changed since etag. */
+async function dashboardIfChanged(name: string, etag: string): Promise<{ dash: Dashboard; etag: string } | null> {
+  const res = await send(`/dashboards/${encodeURIComponent(name)}`, { headers: etag ? { 'If-None-Match': etag } : {}, cache: 'no-store' });
+  if (res.status === 304) return null;
+  return { dash: (await res.json()) as Dashboard, etag: res.headers.get('ETag') ?? '' };
+}
+
 export const api = {
+  dashboardIfChanged,
   dashboards: () => request<Dashboard[]>('/dashboards'),
-  dashboard: (name: string) => request<Dashboard>(`/dashboards/${encodeURIComponent(name)}`),
   topics: (pattern?: string) => request<TopicInfo[]>('/topics' + q({ topic: pattern })),
   history: (pattern: string, o: { from?: number; to?: number; limit?: number } = {}) =>
     request<HistoryResponse>('/history' + q({ topic: pattern, from: o.from, to: o.to, limit: o.limit })),

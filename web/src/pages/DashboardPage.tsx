@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { api, ApiError, streamURL } from '../api/api';
 import { Header } from '../components/Header';
 import { StreamContext, useSize } from '../components/hooks';
@@ -7,23 +7,54 @@ import { WidgetCard } from '../components/WidgetCard';
 import { ConnectionBadge } from '../components/ConnectionBadge';
 import { columnsFor, dashboardPatterns, dashboardTypes, span, type Dashboard } from '../lib/dashboard';
 import { StreamClient } from '../lib/stream';
+import { nextBoard, parseKiosk } from '../lib/kiosk';
+import { dashboardPath, navigate } from '../lib/route';
+
+/** How often an open dashboard asks whether its definition changed. */
+const DEFINITION_POLL_MS = 1500;
 
 export function DashboardPage({ name, embed = false, widgetId }: { name: string; embed?: boolean; widgetId?: string }) {
   const [dash, setDash] = useState<Dashboard | null>(null);
   const [err, setErr] = useState<ApiError | null>(null);
   const [stream, setStream] = useState<StreamClient | null>(null);
   const [gridRef, size] = useSize<HTMLDivElement>();
+  const kiosk = useMemo(() => (embed ? null : parseKiosk(location.search)), [embed]);
+  const etag = useRef('');
 
+  // Load the definition, then keep asking (cheaply: 304 until it changes)
+  // so an edit made anywhere, on any node, shows within seconds.
   useEffect(() => {
     let alive = true;
-    api.dashboard(name).then(
-      (d) => alive && setDash({ ...d, widgets: d.widgets ?? [] }),
-      (e) => alive && setErr(e instanceof ApiError ? e : new ApiError(0, String(e))),
-    );
+    const load = () =>
+      api.dashboardIfChanged(name, etag.current).then(
+        (r) => {
+          if (!alive || !r) return;
+          etag.current = r.etag;
+          setDash({ ...r.dash, widgets: r.dash.widgets ?? [] });
+          setErr(null);
+        },
+        (e) => alive && setErr(e instanceof ApiError ? e : new ApiError(0, String(e))),
+      );
+    load();
+    const timer = setInterval(() => {
+      if (document.visibilityState === 'visible') load();
+    }, DEFINITION_POLL_MS);
     return () => {
       alive = false;
+      clearInterval(timer);
     };
   }, [name]);
+
+  // Kiosk rotation: after cycle, the next dashboard of the list (or of all).
+  useEffect(() => {
+    if (!kiosk?.cycleMs) return;
+    const timer = setTimeout(async () => {
+      const boards = kiosk.boards.length ? kiosk.boards : (await api.dashboards().catch(() => [])).map((d) => d.name);
+      const next = nextBoard(boards, name);
+      if (next && next !== name) navigate(dashboardPath(next) + location.search);
+    }, kiosk.cycleMs);
+    return () => clearTimeout(timer);
+  }, [kiosk, name]);
 
   useEffect(() => {
     if (dash) document.title = `${dash.title || dash.name} · livedash`;
@@ -33,8 +64,11 @@ export function DashboardPage({ name, embed = false, widgetId }: { name: string;
   const patternKey = dashboardPatterns(widgets).join('\n');
   const typeKey = dashboardTypes(widgets).join('\n');
 
+  // The stream depends only on what the widgets read: a definition that
+  // changes titles or layout does not interrupt it.
+  const loaded = dash !== null;
   useEffect(() => {
-    if (!dash) return;
+    if (!loaded) return;
     const patterns = patternKey ? patternKey.split('\n') : [];
     const s = new StreamClient({
       patterns,
@@ -51,7 +85,7 @@ export function DashboardPage({ name, embed = false, widgetId }: { name: string;
       s.close();
       setStream(null);
     };
-  }, [dash, patternKey, typeKey]);
+  }, [loaded, patternKey, typeKey]);
 
   if (err) {
     if (err.status === 401) return null; // the sign-in panel takes over
@@ -94,7 +128,7 @@ export function DashboardPage({ name, embed = false, widgetId }: { name: string;
   const cols = columnsFor(size.width || window.innerWidth, dash.columns);
   return (
     <StreamContext.Provider value={stream}>
-      <Shell embed={embed} title={dash.title || dash.name} stream={stream}>
+      <Shell embed={embed} kiosk={kiosk?.on} title={dash.title || dash.name} stream={stream}>
         {widgets.length === 0 ? (
           <div className="panel center-panel">
             <h2>This dashboard has no widgets yet</h2>
@@ -118,7 +152,19 @@ export function DashboardPage({ name, embed = false, widgetId }: { name: string;
   );
 }
 
-function Shell({ embed, title, stream, children }: { embed: boolean; title: string; stream?: StreamClient | null; children: React.ReactNode }) {
+function Shell({ embed, kiosk, title, stream, children }: { embed: boolean; kiosk?: boolean; title: string; stream?: StreamClient | null; children: React.ReactNode }) {
+  if (kiosk) {
+    return (
+      <main className="page kiosk">
+        <div className="kiosk-bar">
+          <h1 className="kiosk-title">{title}</h1>
+          {stream ? <ConnectionBadge stream={stream} compact /> : null}
+          <Clock />
+        </div>
+        {children}
+      </main>
+    );
+  }
   if (embed) {
     return (
       <main className="page embed">
@@ -137,4 +183,14 @@ function Shell({ embed, title, stream, children }: { embed: boolean; title: stri
       <main className="page">{children}</main>
     </>
   );
+}
+
+/** The time of day, for wall screens. */
+function Clock() {
+  const [now, setNow] = useState(() => new Date());
+  useEffect(() => {
+    const t = setInterval(() => setNow(new Date()), 1000);
+    return () => clearInterval(t);
+  }, []);
+  return <time className="kiosk-clock">{now.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}</time>;
 }
