@@ -106,8 +106,8 @@ export const api = {
   topics: (pattern?: string) => request<TopicInfo[]>('/topics' + q({ topic: pattern })),
   history: (pattern: string, o: { from?: number; to?: number; limit?: number } = {}) =>
     request<HistoryResponse>('/history' + q({ topic: pattern, from: o.from, to: o.to, limit: o.limit })),
-  historyStep: (pattern: string, o: { from?: number; step: string; field?: string }) =>
-    request<StepResponse>('/history' + q({ topic: pattern, from: o.from, step: o.step, field: o.field })),
+  historyStep: (pattern: string, o: { from?: number; to?: number; step: string; field?: string }) =>
+    request<StepResponse>('/history' + q({ topic: pattern, from: o.from, to: o.to, step: o.step, field: o.field })),
 };
 
 /** The SSE URL for patterns; EventSource cannot send headers, so the token rides along. */

@@ -74,9 +74,10 @@ function describe(e: unknown): string {
 /**
  * Feeds a widget: loads its history, then the live messages of its patterns
  * from the page's stream, each applied once (see BackfillGate). On a reset
- * of its patterns it clears and loads again.
+ * of its patterns, or a new reloadKey (another time range), it clears and
+ * loads again.
  */
-export function useWidgetFeed(patterns: readonly string[], feed: WidgetFeed): { loading: boolean; error: string | null } {
+export function useWidgetFeed(patterns: readonly string[], feed: WidgetFeed, reloadKey = ''): { loading: boolean; error: string | null } {
   const stream = useStreamClient();
   const ref = useRef(feed);
   ref.current = feed;
@@ -123,7 +124,7 @@ export function useWidgetFeed(patterns: readonly string[], feed: WidgetFeed): { 
       alive = false;
       unsub();
     };
-  }, [stream, key]);
+  }, [stream, key, reloadKey]);
   return { loading, error };
 }
 

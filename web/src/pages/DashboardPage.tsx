@@ -4,6 +4,7 @@ import { Header } from '../components/Header';
 import { StreamContext, useSize } from '../components/hooks';
 import { Link } from '../components/Link';
 import { WidgetCard } from '../components/WidgetCard';
+import { RangePicker, TimeRangeContext, useUrlTimeRange } from '../components/TimeRange';
 import { ConnectionBadge } from '../components/ConnectionBadge';
 import { columnsFor, dashboardPatterns, dashboardTypes, span, type Dashboard } from '../lib/dashboard';
 import { StreamClient } from '../lib/stream';
@@ -19,6 +20,7 @@ export function DashboardPage({ name, embed = false, widgetId }: { name: string;
   const [stream, setStream] = useState<StreamClient | null>(null);
   const [gridRef, size] = useSize<HTMLDivElement>();
   const kiosk = useMemo(() => (embed ? null : parseKiosk(location.search)), [embed]);
+  const timeRange = useUrlTimeRange();
   const etag = useRef('');
 
   // Load the definition, then keep asking (cheaply: 304 until it changes)
@@ -120,7 +122,9 @@ export function DashboardPage({ name, embed = false, widgetId }: { name: string;
   if (embed && widgetId) {
     return (
       <StreamContext.Provider value={stream}>
-        <main className="embed-single">{stream ? <WidgetCard widget={widgets[0]} badge={<ConnectionBadge stream={stream} compact />} /> : null}</main>
+        <TimeRangeContext.Provider value={timeRange}>
+          <main className="embed-single">{stream ? <WidgetCard widget={widgets[0]} badge={<ConnectionBadge stream={stream} compact />} /> : null}</main>
+        </TimeRangeContext.Provider>
       </StreamContext.Provider>
     );
   }
@@ -128,31 +132,33 @@ export function DashboardPage({ name, embed = false, widgetId }: { name: string;
   const cols = columnsFor(size.width || window.innerWidth, dash.columns);
   return (
     <StreamContext.Provider value={stream}>
-      <Shell embed={embed} kiosk={kiosk?.on} title={dash.title || dash.name} stream={stream}>
-        {widgets.length === 0 ? (
-          <div className="panel center-panel">
-            <h2>This dashboard has no widgets yet</h2>
-            <p className="muted">Add widgets to its YAML file; see docs/dashboards.md.</p>
+      <TimeRangeContext.Provider value={timeRange}>
+        <Shell embed={embed} kiosk={kiosk?.on} title={dash.title || dash.name} stream={stream} tools={<RangePicker />}>
+          {widgets.length === 0 ? (
+            <div className="panel center-panel">
+              <h2>This dashboard has no widgets yet</h2>
+              <p className="muted">Add widgets to its YAML file; see docs/dashboards.md.</p>
+            </div>
+          ) : null}
+          <div ref={gridRef} className="grid" style={{ gridTemplateColumns: `repeat(${cols}, minmax(0, 1fr))` }}>
+            {stream
+              ? widgets.map((w) => {
+                  const s = span(w, cols);
+                  return (
+                    <div key={w.id} className="cell" style={{ gridColumn: `span ${s.col}`, gridRow: `span ${s.row}` }}>
+                      <WidgetCard widget={w} />
+                    </div>
+                  );
+                })
+              : null}
           </div>
-        ) : null}
-        <div ref={gridRef} className="grid" style={{ gridTemplateColumns: `repeat(${cols}, minmax(0, 1fr))` }}>
-          {stream
-            ? widgets.map((w) => {
-                const s = span(w, cols);
-                return (
-                  <div key={w.id} className="cell" style={{ gridColumn: `span ${s.col}`, gridRow: `span ${s.row}` }}>
-                    <WidgetCard widget={w} />
-                  </div>
-                );
-              })
-            : null}
-        </div>
-      </Shell>
+        </Shell>
+      </TimeRangeContext.Provider>
     </StreamContext.Provider>
   );
 }
 
-function Shell({ embed, kiosk, title, stream, children }: { embed: boolean; kiosk?: boolean; title: string; stream?: StreamClient | null; children: React.ReactNode }) {
+function Shell({ embed, kiosk, title, stream, tools, children }: { embed: boolean; kiosk?: boolean; title: string; stream?: StreamClient | null; tools?: React.ReactNode; children: React.ReactNode }) {
   if (kiosk) {
     return (
       <main className="page kiosk">
@@ -179,7 +185,9 @@ function Shell({ embed, kiosk, title, stream, children }: { embed: boolean; kios
   }
   return (
     <>
-      <Header title={title} stream={stream === undefined ? undefined : stream} />
+      <Header title={title} stream={stream === undefined ? undefined : stream}>
+        {tools}
+      </Header>
       <main className="page">{children}</main>
     </>
   );

@@ -8,6 +8,8 @@ import { seriesLabels } from '../../lib/pattern';
 import { samples } from '../../lib/values';
 import { SeriesWindow, type Agg } from '../../lib/window';
 import { useSize, useWidgetFeed } from '../hooks';
+import { useTimeRange } from '../TimeRange';
+import { MIN_SPAN_MS, stepFor } from '../../lib/timerange';
 import { useTheme } from '../theme';
 import { WidgetNote } from './common';
 import { loadHistory } from './load';
@@ -29,8 +31,17 @@ function alpha(hex: string, a: number): string {
  */
 export function ChartWidget({ widget }: { widget: Widget }) {
   const o = widget.options;
-  const windowMs = optDuration(o, 'window', 5 * 60_000);
-  const stepMs = optDuration(o, 'step', 0);
+  const { range, setRange } = useTimeRange();
+  const fixed = range.kind === 'fixed' ? range : null;
+  const liveSpan = range.kind === 'live' ? range.span : null;
+  // The page's range wins over the widget's window; a fixed range (or a
+  // long live one) is drawn from buckets at most one per pixel.
+  const windowMs = fixed ? fixed.to - fixed.from : (liveSpan ?? optDuration(o, 'window', 5 * 60_000));
+  const ownStep = optDuration(o, 'step', 0);
+  const [boxRef, size] = useSize<HTMLDivElement>();
+  const autoStep = fixed || windowMs > 30 * 60_000 ? stepFor(windowMs, Math.max(size.width || 0, 300)) : null;
+  const stepMs = ownStep || (autoStep ? autoStep[0] : 0);
+  const stepParam = ownStep ? String(o?.step) : autoStep ? autoStep[1] : '';
   const agg = (optStr(o, 'agg') ?? (stepMs ? 'avg' : 'last')) as Agg;
   const fields = optStrings(o, 'fields');
   const kind = optStr(o, 'kind') ?? 'line';
@@ -40,20 +51,31 @@ export function ChartWidget({ widget }: { widget: Widget }) {
   const count = agg === 'count';
 
   const win = useRef<SeriesWindow>(null as unknown as SeriesWindow);
-  if (!win.current) win.current = new SeriesWindow(windowMs, stepMs, agg);
+  const shape = `${windowMs}|${stepMs}|${agg}|${fixed ? `${fixed.from}-${fixed.to}` : 'live'}`;
+  const shapeRef = useRef('');
+  if (shapeRef.current !== shape) {
+    // Another range: a new window, and (through reloadKey) its history.
+    win.current = new SeriesWindow(windowMs, stepMs, agg);
+    shapeRef.current = shape;
+  }
+  const setRangeRef = useRef(setRange);
+  setRangeRef.current = setRange;
+  // draw runs from timers set up by earlier renders: it reads the range here.
+  const view = useRef({ fixed, windowMs, stepMs });
+  view.current = { fixed, windowMs, stepMs };
   const stepSince = useRef(0); // live messages older than this are already in server buckets
   const [keys, setKeys] = useState('');
   const [rows, setRows] = useState(0);
   const plot = useRef<uPlot | null>(null);
   const frame = useRef(0);
   const { theme } = useTheme();
-  const [boxRef, size] = useSize<HTMLDivElement>();
 
   const draw = () => {
     if (frame.current) return;
     frame.current = requestAnimationFrame(() => {
       frame.current = 0;
-      const now = Date.now();
+      const { fixed, windowMs, stepMs } = view.current;
+      const now = fixed ? fixed.to : Date.now();
       const w = win.current;
       w.trim(now);
       const p = plot.current;
@@ -74,7 +96,7 @@ export function ChartWidget({ widget }: { widget: Widget }) {
       }
       p.batch(() => {
         p.setData(data as uPlot.AlignedData, false);
-        p.setScale('x', { min: (now - windowMs) / 1000, max: (stepMs ? Math.ceil(now / stepMs) * stepMs : now) / 1000 });
+        p.setScale('x', { min: (now - windowMs) / 1000, max: (stepMs && !fixed ? Math.ceil(now / stepMs) * stepMs : now) / 1000 });
       });
       // Not hovering: the legend shows each series' newest value.
       if (p.cursor.left == null || p.cursor.left < 0) {
@@ -95,37 +117,43 @@ export function ChartWidget({ widget }: { widget: Widget }) {
     draw();
   };
 
-  const { loading, error } = useWidgetFeed(widget.topics, {
-    load: async () => {
-      const from = Date.now() - windowMs;
-      if (stepMs && !count && windowMs >= 30 * 60_000) {
-        // Long windows: let the server aggregate (GET /history?step=).
-        stepSince.current = Date.now();
-        const step = String(o?.step);
-        const fs = fields.length ? fields : [undefined];
-        for (const p of widget.topics) {
-          for (const f of fs) {
-            const r = await api.historyStep(p, { from, step, field: f });
-            for (const s of r?.series ?? []) for (const b of s.buckets) win.current.setBucket(b.t, f ? `${s.topic}|${f}` : s.topic, b);
+  const { loading, error } = useWidgetFeed(
+    widget.topics,
+    {
+      load: async () => {
+        const to = fixed ? fixed.to : undefined;
+        const from = fixed ? fixed.from : Date.now() - windowMs;
+        if (stepMs && !count && (fixed || windowMs >= 30 * 60_000)) {
+          // Long windows and history: let the server aggregate (GET /history?step=).
+          stepSince.current = Date.now();
+          const fs = fields.length ? fields : [undefined];
+          for (const p of widget.topics) {
+            for (const f of fs) {
+              const r = await api.historyStep(p, { from, to, step: stepParam, field: f });
+              for (const s of r?.series ?? []) for (const b of s.buckets) win.current.setBucket(b.t, f ? `${s.topic}|${f}` : s.topic, b);
+            }
           }
+          syncKeys(); // the buckets are in the window already: no messages to apply
+          return [];
         }
-        return [];
-      }
-      stepSince.current = 0;
-      return loadHistory(widget.topics, { from, limit: 10_000 });
+        stepSince.current = 0;
+        const msgs = await loadHistory(widget.topics, { from, limit: 10_000 });
+        return to === undefined ? msgs : msgs.filter((m) => m.ts < to);
+      },
+      apply: (msgs) => {
+        for (const m of msgs) {
+          if (m.ts < stepSince.current || (fixed && m.ts >= fixed.to)) continue;
+          for (const s of samples(m.topic, m.data, fields, count)) win.current.add(m.ts, s.key, s.value);
+        }
+        syncKeys();
+      },
+      clear: () => {
+        win.current.clear();
+        syncKeys();
+      },
     },
-    apply: (msgs) => {
-      for (const m of msgs) {
-        if (m.ts < stepSince.current) continue;
-        for (const s of samples(m.topic, m.data, fields, count)) win.current.add(m.ts, s.key, s.value);
-      }
-      syncKeys();
-    },
-    clear: () => {
-      win.current.clear();
-      syncKeys();
-    },
-  });
+    shape,
+  );
 
   // (Re)build the plot when the series, the theme or the kind change.
   useEffect(() => {
@@ -143,7 +171,21 @@ export function ChartWidget({ widget }: { widget: Widget }) {
     const opts: uPlot.Options = {
       width: size.width,
       height: Math.max(60, size.height - 30),
-      cursor: { drag: { x: false, y: false }, points: { size: 7 } },
+      // Drag across the chart to zoom the page into that range of history.
+      cursor: { drag: { x: true, y: false, setScale: false }, points: { size: 7 } },
+      hooks: {
+        setSelect: [
+          (u) => {
+            const { left, width } = u.select;
+            if (width >= 4) {
+              const from = u.posToVal(left, 'x') * 1000;
+              const to = u.posToVal(left + width, 'x') * 1000;
+              if (to - from >= MIN_SPAN_MS) setRangeRef.current({ kind: 'fixed', from: Math.floor(from), to: Math.ceil(to) });
+            }
+            u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+          },
+        ],
+      },
       legend: { show: true, live: true },
       scales: {
         x: { time: true },
@@ -207,7 +249,7 @@ export function ChartWidget({ widget }: { widget: Widget }) {
       plot.current = null;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [keys, theme, kind, size.width > 0]);
+  }, [keys, theme, kind, size.width > 0, shape]);
 
   // Follow the card's size without rebuilding: the canvas takes what the
   // legend (one or more lines, depending on the series) leaves.
@@ -241,9 +283,15 @@ export function ChartWidget({ widget }: { widget: Widget }) {
       <div className="chart-box" ref={boxRef} />
       {rows === 0 || error ? (
         <div className="chart-overlay">
-          <WidgetNote loading={loading} error={error} empty={rows === 0 && `No data in the last ${o?.window ?? '5m'}`} />
+          <WidgetNote loading={loading} error={error} empty={rows === 0 && (fixed ? 'No data in this range' : `No data in the last ${liveSpan ? formatSpan(liveSpan) : (o?.window ?? '5m')}`)} />
         </div>
       ) : null}
     </div>
   );
+}
+
+function formatSpan(ms: number): string {
+  if (ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  return `${Math.round(ms / 60_000)}m`;
 }
