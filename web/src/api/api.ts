@@ -93,12 +93,22 @@ export const api = {
   topics: (pattern?: string) => request<TopicInfo[]>('/topics' + q({ topic: pattern })),
   history: (pattern: string, o: { from?: number; to?: number; limit?: number } = {}) =>
     request<HistoryResponse>('/history' + q({ topic: pattern, from: o.from, to: o.to, limit: o.limit })),
+  putDashboard: (d: Dashboard) =>
+    request<Dashboard>(`/dashboards/${encodeURIComponent(d.name)}`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(d),
+    }),
   historyStep: (pattern: string, o: { from?: number; step: string; field?: string }) =>
     request<StepResponse>('/history' + q({ topic: pattern, from: o.from, step: o.step, field: o.field })),
 };
 
-/** The SSE URL for patterns; EventSource cannot send headers, so the token rides along. */
-export function streamURL(patterns: readonly string[], since?: string): string {
+/**
+ * The SSE URL for patterns; EventSource cannot send headers, so the token
+ * rides along. backlog: how many recent messages per topic a fresh stream
+ * starts with (the server's default is 50).
+ */
+export function streamURL(patterns: readonly string[], since?: string, backlog?: number): string {
   const token = getToken();
-  return API + '/stream' + q({ topic: [...patterns], since, token: token ?? undefined });
+  return API + '/stream' + q({ topic: [...patterns], since, backlog, token: token ?? undefined });
 }
