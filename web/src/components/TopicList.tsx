@@ -1,12 +1,12 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, ApiError, streamURL } from '../api/api';
 import { formatAgo } from '../lib/duration';
 import { EMPTY, formatValue } from '../lib/format';
 import { explorePath } from '../lib/route';
 import { StreamClient } from '../lib/stream';
 import { getToken, readPatterns, tokenClaims } from '../lib/token';
-import { compareRows, makeFilter, selectRows, SORTS, sparkValue, summarize, TopicStore, type SortKey, type TopicRow } from '../lib/topics';
-import { useSize, useTick } from './hooks';
+import { compareRows, makeFilter, selectRows, SORTS, sparkValue, summarize, summaryParts, TopicStore, type SortKey, type TopicRow } from '../lib/topics';
+import { useTick } from './hooks';
 import { Link } from './Link';
 import { Sparkline } from './widgets/Sparkline';
 
@@ -102,6 +102,20 @@ function typeClass(t: string): string {
   return ['point', 'stats', 'event', 'alert'].includes(t) ? `type-${t}` : 'type-other';
 }
 
+/** The data of a message on one line: keys muted, values plain. */
+function Summary({ m }: { m: TopicRow['last'] }) {
+  return (
+    <span className="topic-text" title={summarize(m, 400)}>
+      {summaryParts(m).map((p, i) => (
+        <span key={i} className="part">
+          {p.k !== null ? <span className="k">{p.k}</span> : null}
+          {p.v}
+        </span>
+      ))}
+    </span>
+  );
+}
+
 function Value({ row }: { row: TopicRow }) {
   const m = row.last;
   if (!m) return <span className="muted">{EMPTY}</span>;
@@ -111,7 +125,7 @@ function Value({ row }: { row: TopicRow }) {
     return (
       <>
         <span className={`sev-tag sev-${sev}`}>{sev}</span>
-        <span className="topic-text">{summarize(m)}</span>
+        <Summary m={m} />
       </>
     );
   }
@@ -123,11 +137,11 @@ function Value({ row }: { row: TopicRow }) {
         <span className="topic-spark">
           <Sparkline ts={row.spark.map((p) => p.ts)} vs={row.spark.map((p) => p.v)} height={22} />
         </span>
-        {isNumber ? <span className="topic-num">{formatValue(v)}</span> : <span className="topic-text">{summarize(m)}</span>}
+        {isNumber ? <span className="topic-num">{formatValue(v)}</span> : <Summary m={m} />}
       </>
     );
   }
-  return <span className="topic-text">{summarize(m)}</span>;
+  return <Summary m={m} />;
 }
 
 /** The live, filterable, virtualised list of topics on the index page. */
@@ -162,10 +176,19 @@ export function TopicList({ live }: { live: LiveTopics }) {
   }, [store, version, filter, sort, hover]);
   const now = useTick(1000);
 
-  const [boxRef, size] = useSize<HTMLDivElement>();
+  // The scroll box comes and goes (loading, no match): measure it whenever it mounts.
+  const [boxH, setBoxH] = useState(0);
+  const ro = useRef<ResizeObserver | null>(null);
+  const boxRef = useCallback((el: HTMLDivElement | null) => {
+    ro.current?.disconnect();
+    ro.current = null;
+    if (!el) return;
+    ro.current = new ResizeObserver(([e]) => setBoxH(Math.round(e.contentRect.height)));
+    ro.current.observe(el);
+  }, []);
   const [scrollTop, setScrollTop] = useState(0);
   const first = Math.max(0, Math.floor(scrollTop / ROW_H) - OVERSCAN);
-  const last = Math.min(rows.length, Math.ceil((scrollTop + (size.height || 600)) / ROW_H) + OVERSCAN);
+  const last = Math.min(rows.length, Math.ceil((scrollTop + (boxH || window.innerHeight)) / ROW_H) + OVERSCAN);
 
   const chooseSort = (k: SortKey) => {
     setSort(k);
@@ -175,7 +198,8 @@ export function TopicList({ live }: { live: LiveTopics }) {
   const total = store.size;
   const empty = store.loaded && total === 0;
   return (
-    <section className="topics" aria-label="Topics">
+    // data-version counts the store's applied batches (for tests: one per frame, not per message).
+    <section className="topics" aria-label="Topics" data-version={version} data-topics={total}>
       <div className="section-head">
         <h2>
           Topics <span className="count muted">{store.loaded ? formatValue(total) : ''}</span>

@@ -149,5 +149,6 @@ describe('summarize', () => {
     expect(summarize(env(1, 'a', [1, 2], 'build'))).toBe('[1,2]');
     expect(summarize(env(1, 'a', 'x'.repeat(300), 'log')).length).toBe(120);
     expect(summarize(null)).toBe('');
+    expect(summarize(env(1, 'a', { used: 14_487_248_896, pct: 14.8123, ok: true, none: null }, 'point'))).toBe('used 14B · pct 14.81 · ok yes · none —');
   });
 });

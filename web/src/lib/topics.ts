@@ -9,6 +9,7 @@
 
 import type { Envelope } from './envelope';
 import { compareIds } from './ids';
+import { EMPTY, formatValue } from './format';
 import { isValidPattern, matchTopic } from './pattern';
 import { numericFields, numericValue } from './values';
 
@@ -199,28 +200,37 @@ export function selectRows(rows: readonly TopicRow[], filter: Filter, sort: Sort
 }
 
 function short(v: unknown): string {
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Math.round(v * 1000) / 1000);
+  if (typeof v === 'number') return formatValue(v, { compact: Math.abs(v) >= 1e6 });
   if (typeof v === 'string') return v;
-  if (v === null || v === undefined) return '—';
+  if (v === null || v === undefined) return EMPTY;
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
   const s = JSON.stringify(v);
   return s.length > 40 ? s.slice(0, 39) + '…' : s;
 }
 
-/** A one-line summary of a message's data for the list: `k v · k v`, the alert message, or compact JSON. */
-export function summarize(m: Envelope | null, max = 120): string {
-  if (!m) return '';
+/** A message's data as up to 6 (key, value) parts for one line: key null for data that is not an object. */
+export function summaryParts(m: Envelope | null): { k: string | null; v: string }[] {
+  if (!m) return [];
   const d = m.data;
-  let s: string;
   if (m.type === 'alert' && d && typeof d === 'object') {
     const a = d as Record<string, unknown>;
-    s = [a.state && a.state !== 'firing' ? String(a.state) : '', a.message === undefined ? '' : short(a.message)].filter(Boolean).join(' · ');
-  } else if (d && typeof d === 'object' && !Array.isArray(d)) {
-    s = Object.entries(d as Record<string, unknown>)
-      .slice(0, 6)
-      .map(([k, v]) => `${k} ${short(v)}`)
-      .join(' · ');
-  } else {
-    s = short(d);
+    const out: { k: string | null; v: string }[] = [];
+    if (a.state && a.state !== 'firing') out.push({ k: null, v: String(a.state) });
+    if (a.message !== undefined) out.push({ k: null, v: short(a.message) });
+    return out;
   }
+  if (d && typeof d === 'object' && !Array.isArray(d)) {
+    return Object.entries(d as Record<string, unknown>)
+      .slice(0, 6)
+      .map(([k, v]) => ({ k, v: short(v) }));
+  }
+  return [{ k: null, v: short(d) }];
+}
+
+/** A one-line summary of a message's data for the list: `k v · k v`, the alert message, or compact JSON. */
+export function summarize(m: Envelope | null, max = 120): string {
+  const s = summaryParts(m)
+    .map((p) => (p.k === null ? p.v : `${p.k} ${p.v}`))
+    .join(' · ');
   return s.length > max ? s.slice(0, max - 1) + '…' : s;
 }
