@@ -258,7 +258,7 @@ export function TopicList({ live }: { live: LiveTopics }) {
             <div
               ref={boxRef}
               className="topic-scroll"
-              style={{ height: `max(min(${rows.length * ROW_H}px, calc(100vh - 260px)), ${Math.min(rows.length, 5) * ROW_H}px)` }}
+              style={{ height: `max(min(${rows.length * ROW_H}px, calc(100vh - 190px)), ${Math.min(rows.length, 5) * ROW_H}px)` }}
               onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
               onPointerEnter={() => setHover(true)}
               onPointerLeave={() => setHover(false)}
