@@ -73,6 +73,24 @@ test('an empty server says how to publish; a new topic appears within a second w
   }
 });
 
+test('a topic whose first message has a type the page never saw appears within a second too', { timeout: 20_000 }, async () => {
+  const page = await newPage(browser);
+  try {
+    await page.goto(`${server.url}/?token=${admin}`, { waitUntil: 'load' });
+    await page.locator('.first-point, .topic-row[data-topic]').first().waitFor({ timeout: 5000 });
+    await page.locator('.topbar .badge-live').waitFor({ timeout: 5000 });
+    await server.publish(admin, { topic: 'ci.deploys', type: 'deploy', data: { version: 'v9' } });
+    await row(page, 'ci.deploys').waitFor({ timeout: 1000 });
+    assert.equal(await text(row(page, 'ci.deploys').locator('.type-chip')), 'deploy');
+    await server.publish(admin, { topic: 'ci.deploys', type: 'deploy', data: { version: 'v10' } });
+    await row(page, 'ci.deploys').locator('.topic-text', { hasText: 'v10' }).waitFor({ timeout: 1000 });
+    assert.equal(await text(row(page, 'ci.deploys').locator('.topic-count')), '2');
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await page.context().close();
+  }
+});
+
 test('the filter takes text and NATS patterns; sorting by name', { timeout: 20_000 }, async () => {
   await server.publish(admin, [
     { topic: 'shop.eu.revenue', data: 5 },
@@ -208,6 +226,31 @@ test('a topic on / opens explore', { timeout: 20_000 }, async () => {
     await row(page, 'orders.count').click();
     await page.waitForURL(/\/explore\?topic=orders\.count$/, { timeout: 3000 });
     await page.locator('.cell[data-widget="chart"] .chart-box[data-last="43.5"]').waitFor({ state: 'attached', timeout: 3000 });
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await page.context().close();
+  }
+});
+
+test('after a server restart the list is live again and counts each message once', { timeout: 40_000 }, async () => {
+  await publishData('orders.count', '41');
+  const page = await newPage(browser, { ignore: [/Failed to load resource/, /ERR_CONNECTION_REFUSED/] });
+  try {
+    await page.goto(`${server.url}/?token=${admin}`, { waitUntil: 'load' });
+    await page.locator('.topbar .badge-live').waitFor({ timeout: 5000 });
+    const r = row(page, 'orders.count');
+    await r.waitFor({ timeout: 5000 });
+    const before = Number(await r.getAttribute('data-count'));
+    await server.stop();
+    await page.locator('.topbar .badge-reconnecting, .topbar .badge-offline').waitFor({ timeout: 10_000 });
+    await server.start();
+    await page.locator('.topbar .badge-live').waitFor({ timeout: 15_000 });
+    await publishData('orders.count', '44');
+    await r.locator('.topic-num', { hasText: '44' }).waitFor({ timeout: 2000 });
+    assert.equal(Number(await r.getAttribute('data-count')), before + 1);
+    await publishData('restart.new', '1');
+    await row(page, 'restart.new').waitFor({ timeout: 1000 });
+    assert.equal(await row(page, 'restart.new').getAttribute('data-count'), '1');
     assert.deepEqual(page.errors, []);
   } finally {
     await page.context().close();

@@ -4,6 +4,8 @@
 
 import type { Dashboard } from '../lib/dashboard';
 import type { Envelope } from '../lib/envelope';
+import { FetchEventSource } from '../lib/sse';
+import type { StreamOptions } from '../lib/stream';
 import { getToken } from '../lib/token';
 
 export const API = '/api/v1';
@@ -111,4 +113,21 @@ export const api = {
 export function streamURL(patterns: readonly string[], since?: string, backlog?: number): string {
   const token = getToken();
   return API + '/stream' + q({ topic: [...patterns], since, backlog, token: token ?? undefined });
+}
+
+/** The Authorization header for the token, when there is one. */
+export function authHeaders(): Record<string, string> {
+  const token = getToken();
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
+/**
+ * A stream that receives messages of every type, with the token in a
+ * header rather than the URL (FetchEventSource, see lib/sse.ts).
+ */
+export function openFetchStream(backlog?: number): Pick<StreamOptions, 'url' | 'open'> {
+  return {
+    url: (ps, since) => API + '/stream' + q({ topic: [...ps], since, backlog }),
+    open: (u) => new FetchEventSource(u, authHeaders),
+  };
 }

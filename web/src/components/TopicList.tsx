@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { api, ApiError, streamURL } from '../api/api';
+import { api, ApiError, openFetchStream } from '../api/api';
 import { formatAgo } from '../lib/duration';
 import { EMPTY, formatValue } from '../lib/format';
 import { explorePath } from '../lib/route';
@@ -58,7 +58,8 @@ export function useLiveTopics(): LiveTopics {
       patterns.length > 0
         ? new StreamClient({
             patterns,
-            url: (ps, since) => streamURL(ps, since, BACKLOG),
+            // Over fetch: every message type arrives, also types never seen before.
+            ...openFetchStream(BACKLOG),
             onGiveUp: () => void api.topics().catch(() => {}),
           })
         : null;

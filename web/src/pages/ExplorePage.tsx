@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
-import { api, ApiError, streamURL } from '../api/api';
+import { api, ApiError, openFetchStream } from '../api/api';
 import { Header } from '../components/Header';
 import { StreamContext, useSize } from '../components/hooks';
 import { Link } from '../components/Link';
@@ -39,7 +39,7 @@ export function ExplorePage({ patterns }: { patterns: string[] }) {
     let alive = true;
     const s = new StreamClient({
       patterns,
-      url: (ps, since) => streamURL(ps, since, 0),
+      ...openFetchStream(0), // every type, also ones the list did not name
       onGiveUp: () => void api.topics(patterns[0]).catch(() => {}),
     });
     const learn = (ts: ExploreTopic[]) =>
