@@ -219,6 +219,39 @@ test('explore picks the widget by type: backfill, then live', { timeout: 40_000 
   }
 });
 
+test('an admin saves an explore view as a dashboard; a viewer has no such button', { timeout: 20_000 }, async () => {
+  const page = await newPage(browser);
+  try {
+    await page.goto(`${server.url}/explore?topic=ex.>&token=${admin}`, { waitUntil: 'load' });
+    await page.locator('.cell[data-widget="chart"]').first().waitFor({ timeout: 5000 });
+    const want = await page.locator('.cell[data-widget]').count();
+    page.once('dialog', (d) => {
+      assert.equal(d.defaultValue(), 'ex');
+      void d.accept('ex-saved');
+    });
+    await page.getByRole('button', { name: 'Save as dashboard' }).click();
+    await page.waitForURL(/\/d\/ex-saved$/, { timeout: 5000 });
+    await page.locator('section.card').first().waitFor({ timeout: 5000 });
+    assert.equal(await page.locator('section.card').count(), want);
+    const d = await server.api('GET', '/api/v1/dashboards/ex-saved', { token: admin });
+    assert.equal(d.title, 'ex.>');
+    assert.deepEqual([...new Set(d.widgets.map((w) => w.type))].sort(), ['alerts', 'chart', 'feed', 'stat']);
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await page.context().close();
+  }
+  const viewer = await server.token(['--sub', 'viewer', '--subscribe', 'ex.>']);
+  const v = await newPage(browser);
+  try {
+    await v.goto(`${server.url}/explore?topic=ex.>&token=${viewer}`, { waitUntil: 'load' });
+    await v.locator('.cell[data-widget="chart"]').first().waitFor({ timeout: 5000 });
+    assert.equal(await v.getByRole('button', { name: 'Save as dashboard' }).count(), 0);
+    assert.deepEqual(v.errors, []);
+  } finally {
+    await v.context().close();
+  }
+});
+
 test('a topic on / opens explore', { timeout: 20_000 }, async () => {
   const page = await newPage(browser);
   try {

@@ -11,7 +11,7 @@ import { Link } from './Link';
 import { Sparkline } from './widgets/Sparkline';
 
 /** Messages per topic a fresh stream starts with: the sparklines' backfill. */
-const BACKLOG = 30;
+const BACKLOG = 20;
 const ROW_H = 44;
 const OVERSCAN = 6;
 const SORT_KEY = 'livedash_topic_sort';
