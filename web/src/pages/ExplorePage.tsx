@@ -42,17 +42,19 @@ export function ExplorePage({ patterns }: { patterns: string[] }) {
       ...openFetchStream(0), // every type, also ones the list did not name
       onGiveUp: () => void api.topics(patterns[0]).catch(() => {}),
     });
-    const learn = (ts: ExploreTopic[]) =>
-      setTopics((cur) => {
-        const base = cur ?? new Map<string, ExploreTopic>();
-        let next: Map<string, ExploreTopic> | null = cur ? null : new Map(base);
-        for (const t of ts) {
-          if (!changesPlan(base.get(t.topic), t)) continue;
-          next ??= new Map(base);
-          next.set(t.topic, t);
-        }
-        return next ?? base;
-      });
+    // Only what changes the plan becomes state: most messages change nothing here.
+    let known: Map<string, ExploreTopic> | null = null;
+    const learn = (ts: ExploreTopic[], listed = false) => {
+      let next: Map<string, ExploreTopic> | null = listed && !known ? new Map() : null;
+      for (const t of ts) {
+        if (!changesPlan(known?.get(t.topic), t)) continue;
+        next ??= new Map(known ?? []);
+        next.set(t.topic, t);
+      }
+      if (!next) return;
+      known = next;
+      setTopics(next);
+    };
     s.subscribe({ patterns, onMessage: (m) => learn([{ topic: m.topic, type: m.type, data: m.data, ts: m.ts }]) });
     Promise.all(patterns.map((p) => api.topics(p))).then(
       (lists) => {
@@ -60,7 +62,7 @@ export function ExplorePage({ patterns }: { patterns: string[] }) {
         const ts: ExploreTopic[] = [];
         for (const l of lists) for (const t of l ?? []) ts.push({ topic: t.topic, type: t.last?.type ?? 'point', data: t.last?.data, ts: t.last?.ts });
         s.listen(ts.map((t) => t.type));
-        learn(ts);
+        learn(ts, true);
       },
       (e) => alive && setErr(e instanceof ApiError ? e : new ApiError(0, String(e))),
     );
