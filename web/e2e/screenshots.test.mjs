@@ -24,6 +24,8 @@ before(async () => {
     { topic: 'e2e.alerts.cert', type: 'alert', ts: now - 300_000, data: { severity: 'warning', message: 'TLS certificate expires in 9 days' } },
     { topic: 'e2e.alerts.disk', type: 'alert', ts: now - 120_000, data: { severity: 'critical', message: 'disk full on /var' } },
     { topic: 'e2e.alerts.queue', type: 'alert', ts: now - 240_000, data: { severity: 'warning', message: 'queue depth above 1,000', state: 'acknowledged' } },
+    { topic: 'e2e.deploys', type: 'deploy', ts: now - 90_000, data: { service: 'api', version: 'v2.14.0', by: 'ci' } },
+    { topic: 'e2e.deploys', type: 'deploy', ts: now - 30_000, data: { service: 'web', version: 'v3.2.1', by: 'ana' } },
     ...Array.from({ length: 8 }, (_, i) => ({ topic: 'e2e.events', type: 'event', ts: now - (8 - i) * 20_000, data: { n: `deploy #${140 + i}`, note: ['api', 'web', 'worker'][i % 3] } })),
   ]);
   browser = await launchBrowser();
@@ -94,11 +96,14 @@ test('screenshots: index, explore, host, shop (light, dark, phone), test dashboa
   await dark.waitForTimeout(600);
   assert.deepEqual(dark.errors, []);
   await screenshot(dark, 'index-dark.png');
-  await dark.goto(`${server.url}/explore?topic=host.>`, { waitUntil: 'load' });
+  // Every kind of widget explore picks: charts, alerts, the event feed, raw JSON.
+  await dark.goto(`${server.url}/explore?topic=e2e.>`, { waitUntil: 'load' });
   await dark.locator('.cell[data-widget="chart"] .chart-box[data-points]:not([data-points="0"])').first().waitFor({ state: 'attached', timeout: 5000 });
+  await dark.locator('.cell[data-widget="raw"] .raw-json').first().waitFor({ timeout: 5000 });
   await settle(dark);
   await checkDashboard(dark);
-  await screenshot(dark, 'explore-host-dark.png');
+  for (const type of ['chart', 'alerts', 'feed', 'raw']) assert.ok((await dark.locator(`.cell[data-widget="${type}"]`).count()) > 0, `explore e2e.> has ${type}`);
+  await screenshot(dark, 'explore-e2e-dark.png');
 
   const phone = await newPage(browser, { viewport: { width: 390, height: 844 } });
   await phone.goto(`${server.url}/d/shop?token=${admin}`, { waitUntil: 'load' });

@@ -39,7 +39,9 @@ export function ExplorePage({ patterns }: { patterns: string[] }) {
     let alive = true;
     const s = new StreamClient({
       patterns,
-      ...openFetchStream(0), // every type, also ones the list did not name
+      // Every type, also ones the list did not name; the last message of each
+      // topic, so the header knows the stream is flowing (widgets apply each once).
+      ...openFetchStream(1),
       onGiveUp: () => void api.topics(patterns[0]).catch(() => {}),
     });
     // Only what changes the plan becomes state: most messages change nothing here.
