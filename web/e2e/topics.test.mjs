@@ -110,6 +110,13 @@ test('the filter takes text and NATS patterns; sorting by name', { timeout: 20_0
     await page.getByRole('button', { name: 'Name' }).click();
     await waitFor(async () => JSON.stringify(await names()) === '["shop.eu.revenue","shop.orders"]', { timeout: 2000, what: 'shop.> by name' });
     assert.match(await text(page.locator('.filter-note')), /^2 of \d+ topics match the pattern/);
+    // The filter is in the address, to share; a reload keeps it.
+    assert.equal(new URL(page.url()).searchParams.get('filter'), 'shop.>');
+    await page.reload({ waitUntil: 'load' });
+    await waitFor(async () => JSON.stringify(await names()) === '["shop.eu.revenue","shop.orders"]', { timeout: 5000, what: 'filter from the URL' });
+    assert.equal(await filter.inputValue(), 'shop.>');
+    await page.keyboard.press('/');
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Filter topics');
     await filter.fill('CPU');
     await waitFor(async () => JSON.stringify(await names()) === '["host.a.cpu"]', { timeout: 2000, what: 'substring filter' });
     // A topic published while filtered shows when it matches.

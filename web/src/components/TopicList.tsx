@@ -148,7 +148,27 @@ function Value({ row }: { row: TopicRow }) {
 /** The live, filterable, virtualised list of topics on the index page. */
 export function TopicList({ live }: { live: LiveTopics }) {
   const { store, version, error } = live;
-  const [text, setText] = useState('');
+  // The filter is in the address (?filter=), so a filtered list can be shared.
+  const [text, setText] = useState(() => new URLSearchParams(location.search).get('filter') ?? '');
+  useEffect(() => {
+    const u = new URL(location.href);
+    if (text.trim()) u.searchParams.set('filter', text.trim());
+    else u.searchParams.delete('filter');
+    const next = u.pathname + u.search.replace(/%3E/g, '>').replace(/%2A/g, '*') + u.hash;
+    if (next !== location.pathname + location.search + location.hash) history.replaceState(history.state, '', next);
+  }, [text]);
+  // "/" focuses the filter, as in most consoles.
+  const filterRef = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    const on = (e: KeyboardEvent) => {
+      const t = e.target as HTMLElement | null;
+      if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey || (t && /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+      e.preventDefault();
+      filterRef.current?.focus();
+    };
+    addEventListener('keydown', on);
+    return () => removeEventListener('keydown', on);
+  }, []);
   const [sort, setSort] = useState<SortKey>(() => {
     const s = localStorage.getItem(SORT_KEY);
     return SORTS.some((x) => x.key === s) ? (s as SortKey) : 'recent';
@@ -207,9 +227,12 @@ export function TopicList({ live }: { live: LiveTopics }) {
         </h2>
         <div className="topics-tools">
           <input
+            ref={filterRef}
             className="filter"
             type="search"
             placeholder="Filter: text, or a pattern like shop.* or shop.>"
+            title="Filter topics (press / to come here)"
+            aria-keyshortcuts="/"
             aria-label="Filter topics"
             value={text}
             onChange={(e) => setText(e.target.value)}
