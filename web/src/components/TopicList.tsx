@@ -5,7 +5,7 @@ import { EMPTY, formatValue } from '../lib/format';
 import { explorePath } from '../lib/route';
 import { StreamClient } from '../lib/stream';
 import { getToken, readPatterns, tokenClaims } from '../lib/token';
-import { compareRows, makeFilter, selectRows, SORTS, sparkValue, summarize, summaryParts, TopicStore, type SortKey, type TopicRow } from '../lib/topics';
+import { heldRows, makeFilter, selectRows, SORTS, sparkValue, summarize, summaryParts, TopicStore, type SortKey, type TopicRow } from '../lib/topics';
 import { useTick } from './hooks';
 import { Link } from './Link';
 import { Sparkline } from './widgets/Sparkline';
@@ -180,17 +180,7 @@ export function TopicList({ live }: { live: LiveTopics }) {
   const order = useRef<{ topics: string[]; filter: typeof filter; sort: SortKey }>({ topics: [], filter, sort });
   const rows = useMemo(() => {
     const prev = order.current;
-    let out: TopicRow[];
-    if (hover && prev.filter === filter && prev.sort === sort) {
-      const pos = new Map(prev.topics.map((t, i) => [t, i]));
-      const kept: TopicRow[] = [];
-      const added: TopicRow[] = [];
-      for (const r of store.all()) if (filter.test(r.topic)) (pos.has(r.topic) ? kept : added).push(r);
-      kept.sort((a, b) => pos.get(a.topic)! - pos.get(b.topic)!);
-      out = [...kept, ...added.sort(compareRows(sort))];
-    } else {
-      out = selectRows(store.all(), filter, sort);
-    }
+    const out = hover && prev.filter === filter && prev.sort === sort ? heldRows(prev.topics, store.all(), filter, sort) : selectRows(store.all(), filter, sort);
     order.current = { topics: out.map((r) => r.topic), filter, sort };
     return out;
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -200,14 +190,21 @@ export function TopicList({ live }: { live: LiveTopics }) {
   // The scroll box comes and goes (loading, no match): measure it whenever it mounts.
   const [boxH, setBoxH] = useState(0);
   const ro = useRef<ResizeObserver | null>(null);
+  const box = useRef<HTMLDivElement | null>(null);
   const boxRef = useCallback((el: HTMLDivElement | null) => {
     ro.current?.disconnect();
     ro.current = null;
+    box.current = el;
     if (!el) return;
     ro.current = new ResizeObserver(([e]) => setBoxH(Math.round(e.contentRect.height)));
     ro.current.observe(el);
   }, []);
   const [scrollTop, setScrollTop] = useState(0);
+  // A new filter or order starts at the top (a shorter list would otherwise show blank).
+  useEffect(() => {
+    if (box.current) box.current.scrollTop = 0;
+    setScrollTop(0);
+  }, [filter, sort]);
   const first = Math.max(0, Math.floor(scrollTop / ROW_H) - OVERSCAN);
   const last = Math.min(rows.length, Math.ceil((scrollTop + (boxH || window.innerHeight)) / ROW_H) + OVERSCAN);
 

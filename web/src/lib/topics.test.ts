@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Envelope } from './envelope';
-import { makeFilter, selectRows, SPARK_POINTS, summarize, TopicStore, type TopicSnapshot } from './topics';
+import { heldRows, makeFilter, selectRows, SPARK_POINTS, summarize, TopicStore, type TopicSnapshot } from './topics';
 
 const env = (seq: number, topic: string, data: unknown = seq, type = 'point', ts = seq * 1000): Envelope => ({
   id: `${seq}-e1`,
@@ -131,6 +131,19 @@ describe('filter and sort', () => {
     // Like the server: only a sys. pattern matches the server's own topics.
     expect(names('>')).not.toContain('sys.connections');
     expect(names('sys.>')).toEqual(['sys.connections']);
+  });
+
+  it('while held, rows keep their places and new ones go last', () => {
+    const shown = names('', 'recent');
+    const st = loaded(s.all().map((r) => ({ topic: r.topic, last: r.last, count: r.count })));
+    st.push(env(20, 'Shopping', 1)); // now the most recent
+    st.push(env(21, 'a.new', 1));
+    st.flush();
+    const held = heldRows(shown, st.all(), makeFilter(''), 'recent').map((r) => r.topic);
+    expect(held).toEqual([...shown, 'a.new']);
+    expect(selectRows(st.all(), makeFilter(''), 'recent')[0].topic).toBe('a.new'); // released: re-sorted
+    // The filter still applies to the held rows.
+    expect(heldRows(shown, st.all(), makeFilter('shop'), 'recent').map((r) => r.topic)).toEqual(['shop.eu.revenue', 'shop.orders', 'Shopping']);
   });
 
   it('falls back to text for an invalid pattern, and says so', () => {

@@ -199,6 +199,20 @@ export function selectRows(rows: readonly TopicRow[], filter: Filter, sort: Sort
   return out.sort(compareRows(sort));
 }
 
+/**
+ * The rows to show while the order is held (the pointer is over the list):
+ * the topics of prev keep their places, with their new values; topics that
+ * are new, or newly match, go after them, sorted.
+ */
+export function heldRows(prev: readonly string[], rows: readonly TopicRow[], filter: Filter, sort: SortKey): TopicRow[] {
+  const pos = new Map(prev.map((t, i) => [t, i]));
+  const kept: TopicRow[] = [];
+  const added: TopicRow[] = [];
+  for (const r of rows) if (filter.test(r.topic)) (pos.has(r.topic) ? kept : added).push(r);
+  kept.sort((a, b) => pos.get(a.topic)! - pos.get(b.topic)!);
+  return [...kept, ...added.sort(compareRows(sort))];
+}
+
 function short(v: unknown): string {
   if (typeof v === 'number') return formatValue(v, { compact: Math.abs(v) >= 1e6 });
   if (typeof v === 'string') return v;
