@@ -34,7 +34,8 @@ test('2,000 topics and 200 messages/s: a window of rows, batched renders, exact 
     const rendered = await page.locator('.topic-row[data-topic]').count();
     assert.ok(rendered > 10 && rendered < 80, `rendered ${rendered} rows of ${TOPICS}`);
 
-    // Frame gaps while the messages arrive.
+    // Frame gaps: first for 1.5 s with no messages (what this machine gives
+    // a page right now: it is shared), then while the messages arrive.
     await page.evaluate(() => {
       window.__gaps = [];
       let last = performance.now();
@@ -45,6 +46,12 @@ test('2,000 topics and 200 messages/s: a window of rows, batched renders, exact 
       };
       requestAnimationFrame(loop);
     });
+    await sleep(1500);
+    const idle = await page.evaluate(() => window.__gaps.splice(0));
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Performance.enable');
+    const metric = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+    const m0 = await metric();
     const v0 = Number(await list.getAttribute('data-version'));
     // 200 messages/s for 3 s: 20 every 100 ms, 30 of them to one topic.
     const target = 'load.g07.t0007';
@@ -64,19 +71,31 @@ test('2,000 topics and 200 messages/s: a window of rows, batched renders, exact 
       await page.locator(`.topic-row[data-topic="${target}"][data-count="31"]`).waitFor({ timeout: 3000 });
     });
     const v1 = Number(await list.getAttribute('data-version'));
+    const m1 = await metric();
+    const script = m1.ScriptDuration - m0.ScriptDuration;
+    const layout = m1.LayoutDuration + m1.RecalcStyleDuration - m0.LayoutDuration - m0.RecalcStyleDuration;
     const gaps = await page.evaluate(() => {
       window.__stop = true;
       return window.__gaps;
     });
     const batches = v1 - v0;
     assert.ok(batches > 0 && batches <= sent / 4, `${sent} messages applied in ${batches} batches`);
-    gaps.sort((a, b) => a - b);
-    const p95 = gaps[Math.floor(gaps.length * 0.95)];
+    const p95 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.95)] ?? Infinity;
+    const busy = p95(gaps);
+    const base = p95(idle);
     const long = gaps.filter((g) => g > 250).length;
-    console.log(`# ${sent} messages, ${batches} batches, ${gaps.length} frames, p95 frame gap ${p95.toFixed(1)} ms, ${long} over 250 ms`);
-    // A shared 2-core machine: generous bounds that a per-message render of 2,000 rows would still break.
-    assert.ok(p95 < 100, `p95 frame gap ${p95.toFixed(1)} ms`);
-    assert.ok(long <= 2, `${long} frames over 250 ms`);
+    const took = Date.now() - start;
+    console.log(
+      `# ${sent} messages, ${batches} batches, ${gaps.length} frames; p95 frame gap ${busy.toFixed(1)} ms (idle ${base.toFixed(1)} ms), ${long} over 250 ms; script ${(script * 1000).toFixed(0)} ms, style+layout ${(layout * 1000).toFixed(0)} ms over ${took} ms`,
+    );
+    // Smooth, on a machine shared with other work (frame times are measured
+    // in wall time, so the bounds are loose; a quiet machine gives a p95 of
+    // one frame, 16.7 ms): the page's own main-thread work stays well under
+    // the time it takes, and frames stay within a few times the idle ones.
+    // Rendering 2,000 rows, or rendering once per message, breaks these.
+    assert.ok((script + layout) * 1000 < 0.6 * took, `main thread busy ${((script + layout) * 1000).toFixed(0)} ms of ${took} ms`);
+    assert.ok(busy <= Math.max(200, 3 * base), `p95 frame gap ${busy.toFixed(1)} ms while busy, ${base.toFixed(1)} ms idle`);
+    assert.ok(long <= Math.max(5, idle.filter((g) => g > 250).length * 2 + 5), `${long} frames over 250 ms`);
 
     // Filter by pattern over the 2,000: one group of 100.
     await page.getByLabel('Filter topics').fill('load.g03.*');
