@@ -1,7 +1,7 @@
 // Package web owns the livedash web UI: the React + TypeScript app in this
 // directory (built by Vite into dist/) and its embedding into the server
 // binary. Handler serves the built single-page app: static assets under their
-// own paths, and index.html for the app routes (/, /d/{name},
+// own paths, and index.html for the app routes (/, /explore, /d/{name},
 // /embed/{name}, /embed/{name}/{widget}), where the app reads the route
 // from the URL. The app talks to the server only through /api/v1.
 //
@@ -130,9 +130,9 @@ func newHandler(fsys fs.FS) http.Handler {
 }
 
 // isAppRoute reports whether the cleaned path p is a route of the app, served
-// by index.html: /, /index.html, /d/{name}, /embed/{name}, /embed/{name}/{widget}.
+// by index.html: /, /index.html, /explore, /d/{name}, /embed/{name}, /embed/{name}/{widget}.
 func isAppRoute(p string) bool {
-	if p == "/" || p == "/index.html" {
+	if p == "/" || p == "/index.html" || p == "/explore" {
 		return true
 	}
 	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")

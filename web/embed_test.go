@@ -47,6 +47,9 @@ func TestHandlerBuilt(t *testing.T) {
 		{"/embed/shop", 200, "text/html", "id=root", "no-cache"},
 		{"/embed/shop/latency", 200, "text/html", "id=root", "no-cache"},
 		{"/embed/shop/latency?token=x", 200, "text/html", "id=root", "no-cache"},
+		{"/explore", 200, "text/html", "id=root", "no-cache"},
+		{"/explore/", 200, "text/html", "id=root", "no-cache"},
+		{"/explore?topic=shop.%3E&topic=host.*", 200, "text/html", "id=root", "no-cache"},
 		{"/assets/index-abc.js", 200, "text/javascript", "console.log", "immutable"},
 		{"/assets/index-abc.css", 200, "text/css", "body{}", "immutable"},
 		{"/favicon.svg", 200, "image/svg+xml", "<svg/>", ""},
@@ -55,6 +58,7 @@ func TestHandlerBuilt(t *testing.T) {
 		{"/d/", 404, "", "", ""},
 		{"/d/a/b", 404, "", "", ""},
 		{"/embed/a/b/c", 404, "", "", ""},
+		{"/explore/x", 404, "", "", ""},
 		{"/nope", 404, "", "", ""},
 		{"/../index.html", 200, "text/html", "id=root", ""},
 	}

@@ -24,6 +24,8 @@ before(async () => {
     { topic: 'e2e.alerts.cert', type: 'alert', ts: now - 300_000, data: { severity: 'warning', message: 'TLS certificate expires in 9 days' } },
     { topic: 'e2e.alerts.disk', type: 'alert', ts: now - 120_000, data: { severity: 'critical', message: 'disk full on /var' } },
     { topic: 'e2e.alerts.queue', type: 'alert', ts: now - 240_000, data: { severity: 'warning', message: 'queue depth above 1,000', state: 'acknowledged' } },
+    { topic: 'e2e.deploys', type: 'deploy', ts: now - 90_000, data: { service: 'api', version: 'v2.14.0', by: 'ci' } },
+    { topic: 'e2e.deploys', type: 'deploy', ts: now - 30_000, data: { service: 'web', version: 'v3.2.1', by: 'ana' } },
     ...Array.from({ length: 8 }, (_, i) => ({ topic: 'e2e.events', type: 'event', ts: now - (8 - i) * 20_000, data: { n: `deploy #${140 + i}`, note: ['api', 'web', 'worker'][i % 3] } })),
   ]);
   browser = await launchBrowser();
@@ -46,15 +48,27 @@ async function checkDashboard(page) {
   assert.deepEqual(page.errors, []);
 }
 
-test('screenshots: index, host, shop (light, dark, phone), test dashboard, embeds, sign-in', { timeout: 60_000 }, async () => {
+test('screenshots: index, explore, host, shop (light, dark, phone), test dashboard, embeds, sign-in', { timeout: 90_000 }, async () => {
   // Let the demo and host metrics publish for ~5 s.
   await sleep(Math.max(0, 5500 - (Date.now() - started)));
 
   const page = await newPage(browser);
   await page.goto(`${server.url}/?token=${admin}`, { waitUntil: 'load' });
   await page.locator('.index-card').first().waitFor({ timeout: 5000 });
-  await page.waitForTimeout(200);
+  // The live topic list: the demo's, the host's, the test's and the server's own.
+  await page.locator('.topic-row[data-topic="shop.revenue"]').waitFor({ timeout: 5000 });
+  await page.locator('.topic-row[data-topic^="sys."]').first().waitFor({ timeout: 5000 });
+  await page.waitForTimeout(600);
   await screenshot(page, 'index.png');
+
+  // Explore: the demo's shop topics, each with the widget for its type.
+  await page.goto(`${server.url}/explore?topic=shop.>`, { waitUntil: 'load' });
+  await page.locator('.topbar .badge-live').waitFor({ timeout: 5000 });
+  await page.locator('.cell[data-widget="chart"] .chart-box[data-points]:not([data-points="0"])').first().waitFor({ state: 'attached', timeout: 5000 });
+  await settle(page);
+  await checkDashboard(page);
+  for (const type of ['chart', 'stat', 'feed']) assert.ok((await page.locator(`.cell[data-widget="${type}"]`).count()) > 0, `explore shop.> has a ${type}`);
+  await screenshot(page, 'explore-shop.png');
 
   for (const name of ['host', 'shop', 'e2e']) {
     await page.goto(`${server.url}/d/${name}`, { waitUntil: 'load' });
@@ -77,6 +91,19 @@ test('screenshots: index, host, shop (light, dark, phone), test dashboard, embed
   await dark.goto(`${server.url}/d/host`, { waitUntil: 'load' });
   await settle(dark);
   await screenshot(dark, 'host-dark.png');
+  await dark.goto(`${server.url}/`, { waitUntil: 'load' });
+  await dark.locator('.topic-row[data-topic="shop.revenue"]').waitFor({ timeout: 5000 });
+  await dark.waitForTimeout(600);
+  assert.deepEqual(dark.errors, []);
+  await screenshot(dark, 'index-dark.png');
+  // Every kind of widget explore picks: charts, alerts, the event feed, raw JSON.
+  await dark.goto(`${server.url}/explore?topic=e2e.>`, { waitUntil: 'load' });
+  await dark.locator('.cell[data-widget="chart"] .chart-box[data-points]:not([data-points="0"])').first().waitFor({ state: 'attached', timeout: 5000 });
+  await dark.locator('.cell[data-widget="raw"] .raw-json').first().waitFor({ timeout: 5000 });
+  await settle(dark);
+  await checkDashboard(dark);
+  for (const type of ['chart', 'alerts', 'feed', 'raw']) assert.ok((await dark.locator(`.cell[data-widget="${type}"]`).count()) > 0, `explore e2e.> has ${type}`);
+  await screenshot(dark, 'explore-e2e-dark.png');
 
   const phone = await newPage(browser, { viewport: { width: 390, height: 844 } });
   await phone.goto(`${server.url}/d/shop?token=${admin}`, { waitUntil: 'load' });
@@ -85,6 +112,12 @@ test('screenshots: index, host, shop (light, dark, phone), test dashboard, embed
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.ok(overflow <= 0, `no horizontal scrolling on a phone (${overflow}px)`);
   await screenshot(phone, 'shop-phone.png');
+  await phone.goto(`${server.url}/`, { waitUntil: 'load' });
+  await phone.locator('.topic-row[data-topic="shop.revenue"]').waitFor({ timeout: 5000 });
+  await phone.waitForTimeout(300);
+  const overflowIndex = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflowIndex <= 0, `no horizontal scrolling of the index on a phone (${overflowIndex}px)`);
+  await screenshot(phone, 'index-phone.png');
 
   const embed = await newPage(browser, { viewport: { width: 1200, height: 700 } });
   await embed.goto(`${server.url}/embed/shop?token=${admin}`, { waitUntil: 'load' });

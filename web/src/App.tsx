@@ -2,15 +2,16 @@ import { useEffect, useState } from 'react';
 import { onUnauthorized } from './api/api';
 import { SignIn } from './components/SignIn';
 import { DashboardPage } from './pages/DashboardPage';
+import { ExplorePage } from './pages/ExplorePage';
 import { IndexPage } from './pages/IndexPage';
 import { NotFound } from './pages/NotFound';
 import { parseRoute, type Route } from './lib/route';
 import { ThemeProvider } from './components/theme';
 
 function useRoute(): Route {
-  const [route, setRoute] = useState(() => parseRoute(location.pathname));
+  const [route, setRoute] = useState(() => parseRoute(location.pathname, location.search));
   useEffect(() => {
-    const on = () => setRoute(parseRoute(location.pathname));
+    const on = () => setRoute(parseRoute(location.pathname, location.search));
     addEventListener('popstate', on);
     return () => removeEventListener('popstate', on);
   }, []);
@@ -32,6 +33,9 @@ export function App() {
       break;
     case 'embed':
       page = <DashboardPage key={route.name + '/' + (route.widget ?? '')} name={route.name} embed widgetId={route.widget} />;
+      break;
+    case 'explore':
+      page = <ExplorePage key={route.patterns.join('\n')} patterns={route.patterns} />;
       break;
     default:
       page = <NotFound path={route.path} />;

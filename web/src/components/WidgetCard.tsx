@@ -4,6 +4,7 @@ import { AlertsWidget } from './widgets/AlertsWidget';
 import { ChartWidget } from './widgets/ChartWidget';
 import { FeedWidget } from './widgets/FeedWidget';
 import { GaugeWidget } from './widgets/GaugeWidget';
+import { RawWidget } from './widgets/RawWidget';
 import { StatWidget } from './widgets/StatWidget';
 import { TableWidget } from './widgets/TableWidget';
 
@@ -21,6 +22,8 @@ function body(w: Widget): ReactNode {
       return <TableWidget widget={w} />;
     case 'gauge':
       return <GaugeWidget widget={w} />;
+    case 'raw': // explore only: messages of types no widget knows
+      return <RawWidget widget={w} />;
   }
   return <p className="muted small">Unknown widget type “{w.type}”.</p>;
 }

@@ -12,9 +12,31 @@ export function useStreamClient(): StreamClient {
   return s;
 }
 
-/** Re-renders on every change of the stream's state (connection, last message). */
+/**
+ * Re-renders on changes of the stream's state (connection, last message),
+ * at most once per animation frame: a busy stream changes lastMessageAt on
+ * every message.
+ */
 export function useStreamState(stream: StreamClient | null): { state: string; lastMessageAt: number | null } {
-  const sub = useCallback((fn: () => void) => (stream ? stream.onChange(fn) : () => {}), [stream]);
+  const sub = useCallback(
+    (fn: () => void) => {
+      if (!stream) return () => {};
+      let frame = 0;
+      const off = stream.onChange(() => {
+        if (frame) return;
+        if (typeof requestAnimationFrame !== 'function') return fn();
+        frame = requestAnimationFrame(() => {
+          frame = 0;
+          fn();
+        });
+      });
+      return () => {
+        off();
+        if (frame) cancelAnimationFrame(frame);
+      };
+    },
+    [stream],
+  );
   const state = useSyncExternalStore(sub, () => stream?.state ?? 'connecting');
   const lastMessageAt = useSyncExternalStore(sub, () => stream?.lastMessageAt ?? null);
   return { state, lastMessageAt };

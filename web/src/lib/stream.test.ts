@@ -95,6 +95,20 @@ describe('StreamClient', () => {
     sources[0].send('message', env('9-e', 'x.y', 'custom'));
     expect(got).toEqual(['point', 'stats', 'alert', 'event', 'deploy', 'custom']);
   });
+  it('listens for more types on demand, also after a reconnect', () => {
+    const { c, sources, timers } = setup(['x.>']);
+    const got: string[] = [];
+    c.subscribe({ patterns: ['x.>'], onMessage: (m) => got.push(m.type) });
+    sources[0].send('deploy', env('1-e', 'x.y', 'deploy'));
+    c.listen(['deploy', 'point', 'reset']);
+    sources[0].send('deploy', env('2-e', 'x.y', 'deploy'));
+    expect(got).toEqual(['deploy']);
+    expect(sources[0].listeners.get('point')).toHaveLength(1);
+    sources[0].error(2);
+    timers[0]();
+    sources[1].send('deploy', env('3-e', 'x.y', 'deploy'));
+    expect(got).toEqual(['deploy', 'deploy']);
+  });
   it('shows reconnecting, then offline, from readyState and errors', () => {
     const { c, sources } = setup();
     sources[0].open();

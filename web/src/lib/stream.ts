@@ -62,13 +62,30 @@ export class StreamClient {
   private retries = 0;
   private errorsSinceOpen = 0;
   private closed = false;
+  private types: Set<string>;
+  private onData = (ev: MessageEvent) => this.handle(String(ev.data), ev.lastEventId);
   state: ConnState = 'connecting';
   lastMessageAt: number | null = null;
   lastReset: ResetInfo | null = null;
   received = 0;
   duplicates = 0;
 
-  constructor(private opts: StreamOptions) {}
+  constructor(private opts: StreamOptions) {
+    this.types = new Set([...KNOWN_TYPES, ...(opts.types ?? [])]);
+  }
+
+  /**
+   * Also receives messages of these types, from now on and after
+   * reconnects: SSE delivers each type as its own event, and only the
+   * types listened for reach the page.
+   */
+  listen(types: Iterable<string>): void {
+    for (const t of types) {
+      if (this.types.has(t) || t === 'reset' || t === '') continue;
+      this.types.add(t);
+      this.es?.addEventListener(t, this.onData);
+    }
+  }
 
   get patterns(): readonly string[] {
     return this.opts.patterns;
@@ -126,10 +143,8 @@ export class StreamClient {
       }
       if (es.readyState === CLOSED) this.giveUp(es);
     };
-    const onData = (ev: MessageEvent) => this.handle(String(ev.data), ev.lastEventId);
-    es.onmessage = onData; // messages without an event: line
-    const types = new Set([...KNOWN_TYPES, ...(this.opts.types ?? [])]);
-    for (const t of types) es.addEventListener(t, onData);
+    es.onmessage = this.onData; // messages without an event: line
+    for (const t of this.types) es.addEventListener(t, this.onData);
     es.addEventListener('reset', (ev: MessageEvent) => this.handleReset(String(ev.data)));
   }
 

@@ -18,15 +18,8 @@ export function extractToken(href: string): { token: string | null; url: string 
 
 /** The token's expiry in unix ms (its JWT exp claim), or null when it has none or is no JWT. */
 export function tokenExpiry(token: string): number | null {
-  const part = token.split('.')[1];
-  if (!part) return null;
-  try {
-    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '='));
-    const exp = (JSON.parse(json) as { exp?: unknown }).exp;
-    return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : null;
-  } catch {
-    return null;
-  }
+  const exp = tokenClaims(token)?.exp;
+  return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : null;
 }
 
 /**
@@ -74,4 +67,49 @@ export function captureToken(): void {
   if (token === null && url === window.location.href) return;
   if (token) setToken(token);
   window.history.replaceState(window.history.state, '', url);
+}
+
+/** The claims of a livedash JWT that decide what the viewer may read. */
+export interface Claims {
+  sub?: string;
+  exp?: number;
+  admin?: boolean;
+  channels?: Record<string, { subscribe?: boolean; publish?: boolean }>;
+}
+
+/**
+ * Reads the claims of a JWT without checking its signature (the server does
+ * that on every request): the UI only uses them to pick what to subscribe
+ * to. Null for anything that is not a JWT with a JSON object payload.
+ */
+export function tokenClaims(token: string | null): Claims | null {
+  if (!token) return null;
+  const parts = token.split('.');
+  if (parts.length !== 3) return null;
+  try {
+    const b64 = parts[1].replace(/-/g, '+').replace(/_/g, '/');
+    const bin = atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
+    const json = new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
+    const c = JSON.parse(json);
+    return c && typeof c === 'object' && !Array.isArray(c) ? (c as Claims) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The patterns a viewer with these claims may subscribe to, for one stream
+ * that covers everything it may read: `>` and `sys.>` for an admin, else
+ * the subscribe grants (the server refuses a stream unless every pattern is
+ * covered by a grant, so no more than these).
+ */
+export function readPatterns(c: Claims | null): string[] {
+  if (!c) return [];
+  if (c.admin === true) return ['>', 'sys.>'];
+  const out: string[] = [];
+  const ch = c.channels;
+  if (ch && typeof ch === 'object') {
+    for (const [p, g] of Object.entries(ch)) if (g && typeof g === 'object' && g.subscribe === true) out.push(p);
+  }
+  return out.sort();
 }

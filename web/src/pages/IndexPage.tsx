@@ -6,6 +6,7 @@ import type { Dashboard } from '../lib/dashboard';
 import { dashboardPath, embedPath } from '../lib/route';
 import { getToken, setToken } from '../lib/token';
 import { SignIn } from '../components/SignIn';
+import { TopicList, useLiveTopics } from '../components/TopicList';
 
 const TYPE_ICONS: Record<string, string> = { stat: '#', chart: '∿', gauge: '◔', table: '☰', feed: '≡', alerts: '!' };
 
@@ -13,8 +14,9 @@ export function IndexPage() {
   const [list, setList] = useState<Dashboard[] | null>(null);
   const [err, setErr] = useState<ApiError | null>(null);
   const [copied, setCopied] = useState<string | null>(null);
+  const live = useLiveTopics();
   useEffect(() => {
-    document.title = 'Dashboards · livedash';
+    document.title = 'livedash';
     api.dashboards().then(
       (l) => setList([...(l ?? [])].sort((a, b) => (a.title || a.name).localeCompare(b.title || b.name))),
       (e) => setErr(e instanceof ApiError ? e : new ApiError(0, String(e))),
@@ -35,13 +37,16 @@ export function IndexPage() {
   if (err?.status === 401) return null;
   // Without a token the server lists only dashboards on public topics: when
   // there are none, signing in is the way forward, not an empty page.
-  if (list && list.length === 0 && !getToken()) return <SignIn title="Sign in to see your dashboards" />;
+  if (list && list.length === 0 && live.store.loaded && live.store.size === 0 && !getToken()) return <SignIn title="Sign in to see your dashboards" />;
   return (
     <>
-      <Header />
+      <Header stream={live.stream ?? undefined} />
       <main className="page index">
-        <div className="index-head">
-          <h1>Dashboards</h1>
+        <div className="index-layout">
+        <TopicList live={live} />
+        <section className="dashboards" aria-label="Dashboards">
+        <div className="section-head">
+          <h2>Dashboards</h2>
           {getToken() ? (
             <button
               className="btn link small"
@@ -99,6 +104,8 @@ export function IndexPage() {
               </article>
             );
           })}
+        </div>
+        </section>
         </div>
       </main>
     </>
