@@ -16,6 +16,24 @@ type Notifier interface {
 	// Test queues a test notification for receiver and returns its id and
 	// the receiver's timeout; ENOTFOUND for an unknown receiver.
 	Test(ctx context.Context, receiver string) (id string, timeout time.Duration, err error)
+	// Receivers names the configured receivers, in config order.
+	Receivers() []string
+}
+
+// handleNotifyReceivers lists the receivers a test can be sent to (admins
+// only), for the web app's "send test notification".
+func (s *Server) handleNotifyReceivers() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := s.requireAdmin(r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		names := []string{}
+		if s.notifier != nil {
+			names = append(names, s.notifier.Receivers()...)
+		}
+		writeJSON(w, http.StatusOK, map[string][]string{"receivers": names})
+	})
 }
 
 // handleNotifyTest sends a test notification to a receiver through the

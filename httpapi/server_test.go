@@ -56,6 +56,8 @@ type envConfig struct {
 	events  func(*sqlite.Store) httpapi.Events
 	metrics http.Handler
 	files   []dashboard.Dashboard // dashboards defined in files
+	// notifier, when set, is given the store and returns the notifier.
+	notifier func(*sqlite.Store) httpapi.Notifier
 }
 
 type envOption func(*envConfig)
@@ -101,7 +103,11 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if ec.events != nil {
 		events = ec.events(store)
 	}
-	api := httpapi.New(httpapi.Options{Store: store, Hub: h, Signer: signer, Config: cfg, Dashboards: store, FileDashboards: ec.files, Events: events, Metrics: ec.metrics})
+	var notifier httpapi.Notifier
+	if ec.notifier != nil {
+		notifier = ec.notifier(store)
+	}
+	api := httpapi.New(httpapi.Options{Store: store, Hub: h, Signer: signer, Config: cfg, Dashboards: store, FileDashboards: ec.files, Events: events, Metrics: ec.metrics, Notifier: notifier})
 	srv := httptest.NewServer(api)
 	e := &env{t: t, url: srv.URL, store: store, hub: h, api: api, signer: signer, srv: srv}
 	e.admin = e.token(auth.Claims{Admin: true}, time.Hour)

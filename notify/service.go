@@ -340,6 +340,15 @@ func (s *Service) Test(ctx context.Context, name string) (string, time.Duration,
 	return a.ID, r.Timeout, nil
 }
 
+// Receivers names the receivers, in config order.
+func (s *Service) Receivers() []string {
+	names := make([]string, len(s.list))
+	for i, r := range s.list {
+		names[i] = r.Name
+	}
+	return names
+}
+
 // Run sends the queue, with one worker per receiver so a receiver that is
 // down or hangs delays no other, until ctx is done.
 func (s *Service) Run(ctx context.Context) error {

@@ -25,12 +25,15 @@ type hook struct {
 	srv    *http.Server
 	url    string
 	secret string
+	// failFirst requests are answered 503.
+	failFirst int
 
 	mu   sync.Mutex
 	reqs []hookRequest
 }
 
 type hookRequest struct {
+	status   int
 	id       string
 	alert    notify.Alert
 	signedOK bool
@@ -52,8 +55,13 @@ func startHook(t *testing.T, secret string, ln net.Listener) *hook {
 		json.Unmarshal(body, &req.alert)
 		req.signedOK = hmac.Equal([]byte(r.Header.Get(notify.SignatureHeader)), []byte(notify.Sign(h.secret, body)))
 		h.mu.Lock()
+		req.status = 200
+		if len(h.reqs) < h.failFirst {
+			req.status = 503
+		}
 		h.reqs = append(h.reqs, req)
 		h.mu.Unlock()
+		w.WriteHeader(req.status)
 	})}
 	go h.srv.Serve(ln)
 	t.Cleanup(func() { h.srv.Close() })
@@ -259,11 +267,15 @@ func TestNotifyBadConfigRefused(t *testing.T) {
 }
 
 // TestClusterNotifiesOnce: two nodes on one Redis, the same config; an
-// alert fires through one node and resolves through the other; the
-// receiver gets each notification once.
+// alert fires through one node and resolves through the other; the first
+// try fails (503) and is retried from the queue in Redis; the receiver
+// gets each notification delivered once, every try with its id.
 func TestClusterNotifiesOnce(t *testing.T) {
 	r := startRedis(t)
 	h := startHook(t, "k", nil)
+	h.mu.Lock()
+	h.failFirst = 1
+	h.mu.Unlock()
 	cfg := notifyConfig(t, h.url, "k")
 	a, b := startNode(t, r, "--config", cfg), startNode(t, r, "--config", cfg)
 	tok := adminToken(t)
@@ -271,20 +283,30 @@ func TestClusterNotifiesOnce(t *testing.T) {
 	if _, err := (&client.Client{BaseURL: a.url, Token: tok}).PublishData(ctx, "host.cpu", "", []byte("95")); err != nil {
 		t.Fatal(err)
 	}
-	h.wait(t, 1)
+	h.wait(t, 2) // a 503, then the retry
 	if _, err := (&client.Client{BaseURL: b.url, Token: tok}).PublishData(ctx, "host.cpu", "", []byte("5")); err != nil {
 		t.Fatal(err)
 	}
-	reqs := h.wait(t, 2)
+	h.wait(t, 3)
 	ids := alertIDs(t, a, tok)
-	if len(ids) != 2 || reqs[0].id != ids[0] || reqs[1].id != ids[1] || reqs[0].alert.State != "firing" || reqs[1].alert.State != "resolved" {
-		t.Fatalf("requests %+v for alerts %v", reqs, ids)
+	if len(ids) != 2 {
+		t.Fatalf("alerts %v, want a firing and a resolution", ids)
 	}
 	// Both outcomes are on sys.notify (every node sees it) before we look
 	// for repeats: a second sender would have had its chance.
 	waitOutcome(t, b, tok, ids[1], notify.OutcomeSent)
 	time.Sleep(1500 * time.Millisecond) // more than a worker's poll interval
-	if n := len(h.requests()); n != 2 {
-		t.Fatalf("receiver got %d requests across the cluster, want 2", n)
+	reqs := h.requests()
+	delivered := map[string]int{}
+	for _, q := range reqs {
+		if q.id != q.alert.ID || !q.signedOK {
+			t.Fatalf("request %+v", q)
+		}
+		if q.status == 200 {
+			delivered[q.id]++
+		}
+	}
+	if len(reqs) != 3 || reqs[0].id != ids[0] || reqs[1].id != ids[0] || delivered[ids[0]] != 1 || delivered[ids[1]] != 1 {
+		t.Fatalf("receiver got %d requests across the cluster (%v delivered), want 3: %s twice (503, 200), then %s", len(reqs), delivered, ids[0], ids[1])
 	}
 }
