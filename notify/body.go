@@ -86,7 +86,7 @@ func slackBody(a Alert) slack {
 	head := fmt.Sprintf("%s [%s] %s", slackIcon(a), strings.ToUpper(a.State), a.Rule)
 	num := func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 	return slack{
-		Text: head + ": " + a.Message,
+		Text: slackEscape(head + ": " + a.Message),
 		Blocks: []slackBlock{
 			{Type: "section", Text: ptr(md("*" + slackEscape(head) + "* (" + a.Severity + ")\n" + slackEscape(a.Message)))},
 			{Type: "section", Fields: []slackText{
