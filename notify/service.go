@@ -129,7 +129,7 @@ type Service struct {
 	epoch   string
 	lastSeq uint64
 	prev    *livedash.Frame // the last alerts.<rule> frame, paired with its sys.alerts copy
-	failAt  time.Time
+	failAt  time.Time       // last retry logged
 }
 
 type receiver struct {
@@ -209,9 +209,15 @@ func (s *Service) LastSeq() uint64 {
 
 // Load restores the cursor. Without one, reading starts at StartSeq, and
 // that cursor is saved at once, so an alert stored before the first one
-// is queued is not missed after a crash.
+// is queued is not missed after a crash. A queue that fails is retried
+// until ctx is done: starting from the wrong place would skip alerts or
+// queue sent ones again.
 func (s *Service) Load(ctx context.Context) error {
-	b, err := s.opts.Queue.NotifyCursor(ctx)
+	var b []byte
+	err := s.retry(ctx, "loading the cursor", func() (err error) {
+		b, err = s.opts.Queue.NotifyCursor(ctx)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("notify: load cursor: %w", err)
 	}
@@ -223,7 +229,27 @@ func (s *Service) Load(ctx context.Context) error {
 		return nil
 	}
 	s.lastSeq = s.opts.StartSeq
-	return s.enqueue(ctx, nil)
+	return s.retry(ctx, "saving the cursor", func() error { return s.enqueue(ctx, nil) })
+}
+
+// retry calls fn until it succeeds or ctx is done (then it returns fn's
+// last error), a second apart, logging at most every 10 seconds.
+func (s *Service) retry(ctx context.Context, what string, fn func() error) error {
+	for {
+		err := fn()
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		if time.Since(s.failAt) >= 10*time.Second {
+			s.failAt = time.Now()
+			s.log.Warn("notify: "+what+" failed; retrying", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // Observe queues the notifications of the alerts in frames (committed, in
@@ -256,19 +282,8 @@ func (s *Service) Observe(ctx context.Context, frames []*livedash.Frame) {
 	if !moved {
 		return
 	}
-	for {
-		err := s.enqueue(ctx, items)
-		if err == nil || ctx.Err() != nil {
-			break
-		}
-		if time.Since(s.failAt) >= 10*time.Second {
-			s.failAt = time.Now()
-			s.log.Warn("notify: queueing notifications failed; retrying", "notifications", len(items), "err", err)
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Second):
-		}
+	if s.retry(ctx, "queueing notifications", func() error { return s.enqueue(ctx, items) }) != nil {
+		return // stopping: the next run reads them again from the saved cursor
 	}
 	for _, n := range items {
 		s.wake(s.receivers[n.Receiver])
