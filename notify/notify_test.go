@@ -449,3 +449,22 @@ func TestValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestStartsAtTheHeadTheFirstTime: with no saved cursor, alerts stored
+// before the head Start gives are not notified; later ones are, and the
+// cursor saved then is used from then on.
+func TestStartsAtTheHeadTheFirstTime(t *testing.T) {
+	rc := newReceiver(t, "", nil)
+	f := newFixture(t, []notify.Receiver{{Name: "r", URL: rc.srv.URL}}, []alert.Rule{{Name: "cpu", Topic: "host.cpu", Op: ">", Threshold: 90, Notify: []string{"r"}}},
+		func(o *notify.Options) { o.Start = func(context.Context) (uint64, error) { return 2, nil } })
+	f.fire("cpu", alert.StateFiring, 95) // seqs 1 and 2: before the start
+	id := f.fire("cpu", alert.StateResolved, 10)
+	reqs := rc.waitRequests(t, 1)
+	f.waitDone("r", rc)
+	if len(rc.requests()) != 1 || reqs[0].id != id {
+		t.Fatalf("got %d requests, first %s; want only %s", len(rc.requests()), reqs[0].id, id)
+	}
+	if f.svc.LastSeq() != 4 {
+		t.Fatalf("cursor at %d, want 4", f.svc.LastSeq())
+	}
+}

@@ -85,9 +85,10 @@ type Options struct {
 	Publisher Publisher
 	// BaseURL is the server's public URL, for the links in notifications.
 	BaseURL string
-	// StartSeq is where reading starts when no cursor was ever saved:
-	// alerts stored before the server started are not notified.
-	StartSeq uint64
+	// Start returns where reading starts when no cursor was ever saved
+	// (the log's head then: older alerts are not notified); nil starts at
+	// the beginning.
+	Start func(ctx context.Context) (uint64, error)
 	// Now is the clock of due times and retry_for; time.Now if nil.
 	Now func() time.Time
 	// Backoff is the wait before try attempt+1 after attempt failures;
@@ -207,7 +208,7 @@ func (s *Service) LastSeq() uint64 {
 	return s.lastSeq
 }
 
-// Load restores the cursor. Without one, reading starts at StartSeq, and
+// Load restores the cursor. Without one, reading starts at Start, and
 // that cursor is saved at once, so an alert stored before the first one
 // is queued is not missed after a crash. A queue that fails is retried
 // until ctx is done: starting from the wrong place would skip alerts or
@@ -228,8 +229,14 @@ func (s *Service) Load(ctx context.Context) error {
 		s.epoch, s.lastSeq = c.Epoch, c.Seq
 		return nil
 	}
-	s.lastSeq = s.opts.StartSeq
-	return s.retry(ctx, "saving the cursor", func() error { return s.enqueue(ctx, nil) })
+	return s.retry(ctx, "saving the first cursor", func() (err error) {
+		if s.opts.Start != nil {
+			if s.lastSeq, err = s.opts.Start(ctx); err != nil {
+				return err
+			}
+		}
+		return s.enqueue(ctx, nil)
+	})
 }
 
 // retry calls fn until it succeeds or ctx is done (then it returns fn's
@@ -263,7 +270,10 @@ func (s *Service) Observe(ctx context.Context, frames []*livedash.Frame) {
 	now := s.opts.Now().UnixMilli()
 	for _, f := range frames {
 		if f.ID.Epoch != s.epoch {
-			s.epoch, s.lastSeq, s.prev = f.ID.Epoch, 0, nil
+			if s.epoch != "" { // another log (a cluster's adopted): start it afresh
+				s.lastSeq, s.prev = 0, nil
+			}
+			s.epoch = f.ID.Epoch // a first cursor (from Start) has no epoch yet
 		}
 		if f.ID.Seq <= s.lastSeq {
 			continue

@@ -223,8 +223,9 @@ func catchUp(ctx context.Context, store frameReader, patterns []string, eng engi
 
 // newNotifier returns the notification service of the config's receivers,
 // nil when there are none. Links in notifications use the config's
-// public_url, or listenURL.
-func newNotifier(cfg config.Config, queue notify.Queue, p storePublisher, startSeq uint64, listenURL string, m *metrics.Metrics, log *slog.Logger) (*notify.Service, error) {
+// public_url, or listenURL. start gives the log's head, where reading
+// starts the first time.
+func newNotifier(cfg config.Config, queue notify.Queue, p storePublisher, start func(context.Context) (uint64, error), listenURL string, m *metrics.Metrics, log *slog.Logger) (*notify.Service, error) {
 	if len(cfg.Notify) == 0 {
 		return nil, nil
 	}
@@ -234,7 +235,7 @@ func newNotifier(cfg config.Config, queue notify.Queue, p storePublisher, startS
 	}
 	n, err := notify.New(notify.Options{
 		Receivers: cfg.Notify, Rules: cfg.Alerts, Queue: queue, Publisher: p, BaseURL: base,
-		StartSeq: startSeq, OnOutcome: m.Notified, Logger: log.With("engine", "notify"),
+		Start: start, OnOutcome: m.Notified, Logger: log.With("engine", "notify"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("notify: %w", err)

@@ -160,10 +160,11 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 	// Notifications are queued where the engines keep their state: the
 	// store, or Redis in a cluster (sent by the leader).
 	var queue notify.Queue = store
+	head := func(context.Context) (uint64, error) { return store.Head().Seq, nil }
 	if cb != nil {
-		queue = cb
+		queue, head = cb, cb.Head // this node may not have caught up yet
 	}
-	notifier, err := newNotifier(cfg, queue, publisher, store.Head().Seq, url, m, log)
+	notifier, err := newNotifier(cfg, queue, publisher, head, url, m, log)
 	if err != nil {
 		ln.Close()
 		return err
