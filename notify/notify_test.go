@@ -112,6 +112,8 @@ type fixture struct {
 	t     *testing.T
 	store *sqlite.Store
 	svc   *notify.Service
+	opts  notify.Options
+	stop  func()
 
 	mu       sync.Mutex
 	outcomes []string // receiver/outcome
@@ -134,21 +136,29 @@ func newFixture(t *testing.T, receivers []notify.Receiver, rules []alert.Rule, o
 	if opt != nil {
 		opt(&opts)
 	}
-	if f.svc, err = notify.New(opts); err != nil {
-		t.Fatal(err)
+	f.opts = opts
+	f.start()
+	t.Cleanup(func() {
+		f.stop()
+		store.Close()
+	})
+	return f
+}
+
+// start runs a new Service on the fixture's store, as a server start does.
+func (f *fixture) start() {
+	f.t.Helper()
+	var err error
+	if f.svc, err = notify.New(f.opts); err != nil {
+		f.t.Fatal(err)
 	}
 	if err := f.svc.Load(context.Background()); err != nil {
-		t.Fatal(err)
+		f.t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { f.svc.Run(ctx); close(done) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-		store.Close()
-	})
-	return f
+	f.stop = func() { cancel(); <-done }
 }
 
 // fire stores an alert as the alert engine does (on alerts.<rule>, then
@@ -458,7 +468,7 @@ func TestStartsAtTheHeadTheFirstTime(t *testing.T) {
 	f := newFixture(t, []notify.Receiver{{Name: "r", URL: rc.srv.URL}}, []alert.Rule{{Name: "cpu", Topic: "host.cpu", Op: ">", Threshold: 90, Notify: []string{"r"}}},
 		func(o *notify.Options) { o.Start = func(context.Context) (uint64, error) { return 2, nil } })
 	f.fire("cpu", alert.StateFiring, 95) // seqs 1 and 2: before the start
-	id := f.fire("cpu", alert.StateResolved, 10)
+	id := f.fire("cpu", alert.StateFiring, 96)
 	reqs := rc.waitRequests(t, 1)
 	f.waitDone("r", rc)
 	if len(rc.requests()) != 1 || reqs[0].id != id {
@@ -466,5 +476,33 @@ func TestStartsAtTheHeadTheFirstTime(t *testing.T) {
 	}
 	if f.svc.LastSeq() != 4 {
 		t.Fatalf("cursor at %d, want 4", f.svc.LastSeq())
+	}
+}
+
+// TestRepeatsOfATransitionNotNotified: the alert engine may publish a
+// transition twice (a crash between its publish and its state save, then
+// a replay); the second, with its own id, is not notified — also when the
+// service restarted in between. Transitions alternate again after.
+func TestRepeatsOfATransitionNotNotified(t *testing.T) {
+	rc := newReceiver(t, "", nil)
+	f := newFixture(t, []notify.Receiver{{Name: "r", URL: rc.srv.URL}}, []alert.Rule{{Name: "cpu", Topic: "host.cpu", Op: ">", Threshold: 90, Notify: []string{"r"}}}, nil)
+	fired := f.fire("cpu", alert.StateFiring, 95)
+	f.fire("cpu", alert.StateFiring, 95) // the replayed one
+	rc.waitRequests(t, 1)
+	f.waitDone("r", rc)
+	f.stop()
+	f.start()
+	f.fire("cpu", alert.StateFiring, 96) // replayed after a restart
+	resolved := f.fire("cpu", alert.StateResolved, 10)
+	f.fire("cpu", alert.StateResolved, 10)
+	again := f.fire("cpu", alert.StateFiring, 99)
+	rc.waitRequests(t, 3)
+	f.waitDone("r", rc)
+	var got []string
+	for _, r := range rc.requests() {
+		got = append(got, r.id)
+	}
+	if want := []string{fired, resolved, again}; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("notified %v, want %v", got, want)
 	}
 }

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -13,6 +14,7 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -130,7 +132,11 @@ type Service struct {
 	epoch   string
 	lastSeq uint64
 	prev    *livedash.Frame // the last alerts.<rule> frame, paired with its sys.alerts copy
-	failAt  time.Time       // last retry logged
+	// firing holds the (rule, topic) pairs notified as firing and not yet
+	// as resolved; saved with the cursor. A repeated transition is not
+	// notified again.
+	firing map[series]bool
+	failAt time.Time // last retry logged
 }
 
 type receiver struct {
@@ -140,8 +146,15 @@ type receiver struct {
 }
 
 type cursor struct {
-	Epoch string `json:"epoch"`
-	Seq   uint64 `json:"seq"`
+	Epoch  string   `json:"epoch"`
+	Seq    uint64   `json:"seq"`
+	Firing []series `json:"firing,omitempty"`
+}
+
+// series is one (rule, topic) of an alert rule.
+type series struct {
+	Rule  string `json:"rule"`
+	Topic string `json:"topic"`
 }
 
 // New returns a service for receivers, which must be valid with rules
@@ -175,7 +188,7 @@ func New(opts Options) (*Service, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{opts: opts, log: log, receivers: map[string]*receiver{}, byRule: map[string][]*receiver{}}
+	s := &Service{opts: opts, log: log, receivers: map[string]*receiver{}, byRule: map[string][]*receiver{}, firing: map[series]bool{}}
 	for _, rc := range opts.Receivers {
 		rc = rc.withDefaults()
 		r := &receiver{Receiver: rc, wake: make(chan struct{}, 1), client: &http.Client{
@@ -227,6 +240,11 @@ func (s *Service) Load(ctx context.Context) error {
 	var c cursor
 	if b != nil && json.Unmarshal(b, &c) == nil {
 		s.epoch, s.lastSeq = c.Epoch, c.Seq
+		for _, k := range c.Firing {
+			if len(s.byRule[k.Rule]) > 0 { // rules that notify no more are forgotten
+				s.firing[k] = true
+			}
+		}
 		return nil
 	}
 	return s.retry(ctx, "saving the first cursor", func() (err error) {
@@ -302,13 +320,21 @@ func (s *Service) Observe(ctx context.Context, frames []*livedash.Frame) {
 
 // enqueue stores items with the cursor at lastSeq. The caller holds s.mu.
 func (s *Service) enqueue(ctx context.Context, items []livedash.Notification) error {
-	c, _ := json.Marshal(cursor{Epoch: s.epoch, Seq: s.lastSeq})
+	cur := cursor{Epoch: s.epoch, Seq: s.lastSeq}
+	for k := range s.firing {
+		cur.Firing = append(cur.Firing, k)
+	}
+	slices.SortFunc(cur.Firing, func(a, b series) int { return cmp.Or(cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Topic, b.Topic)) })
+	c, _ := json.Marshal(cur)
 	return s.opts.Queue.EnqueueNotifications(ctx, items, c)
 }
 
 // notifications appends one notification per receiver of the alert on
 // sys.alerts in f. Its id is that of the same alert on alerts.<rule>,
-// published just before it in the same batch.
+// published just before it in the same batch. A firing of a (rule, topic)
+// already firing, or a resolution of one not firing, is a repeat (the
+// alert engine replayed after a crash, or the rule fired before it had
+// receivers): not notified.
 func (s *Service) notifications(items []livedash.Notification, f *livedash.Frame, now int64) []livedash.Notification {
 	var d alert.Data
 	if err := json.Unmarshal(f.Data, &d); err != nil {
@@ -316,6 +342,16 @@ func (s *Service) notifications(items []livedash.Notification, f *livedash.Frame
 	}
 	rs := s.byRule[d.Rule]
 	if len(rs) == 0 {
+		return items
+	}
+	k := series{d.Rule, d.Topic}
+	switch {
+	case d.State == alert.StateFiring && !s.firing[k]:
+		s.firing[k] = true
+	case d.State == alert.StateResolved && s.firing[k]:
+		delete(s.firing, k)
+	default:
+		s.log.Info("notify: not notifying a repeated transition", "rule", d.Rule, "topic", d.Topic, "state", d.State, "id", f.ID.String())
 		return items
 	}
 	id := f.ID
