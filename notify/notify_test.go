@@ -505,4 +505,17 @@ func TestRepeatsOfATransitionNotNotified(t *testing.T) {
 	if want := []string{fired, resolved, again}; strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("notified %v, want %v", got, want)
 	}
+	// The rule changes to a pattern that no longer covers host.cpu: the
+	// engine forgets that series, so does the notifier; once the rule
+	// covers it again, its next firing is notified.
+	f.stop()
+	f.opts.Rules[0].Topic = "host.mem"
+	f.start()
+	f.stop()
+	f.opts.Rules[0].Topic = "host.*"
+	f.start()
+	anew := f.fire("cpu", alert.StateFiring, 97)
+	if reqs := rc.waitRequests(t, 4); reqs[3].id != anew {
+		t.Fatalf("after the rule changed, notified %s, want %s", reqs[3].id, anew)
+	}
 }

@@ -127,6 +127,7 @@ type Service struct {
 	receivers map[string]*receiver
 	list      []*receiver
 	byRule    map[string][]*receiver
+	patterns  map[string]string // rule → its topic pattern
 
 	mu      sync.Mutex
 	epoch   string
@@ -188,7 +189,7 @@ func New(opts Options) (*Service, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{opts: opts, log: log, receivers: map[string]*receiver{}, byRule: map[string][]*receiver{}, firing: map[series]bool{}}
+	s := &Service{opts: opts, log: log, receivers: map[string]*receiver{}, byRule: map[string][]*receiver{}, patterns: map[string]string{}, firing: map[series]bool{}}
 	for _, rc := range opts.Receivers {
 		rc = rc.withDefaults()
 		r := &receiver{Receiver: rc, wake: make(chan struct{}, 1), client: &http.Client{
@@ -202,6 +203,7 @@ func New(opts Options) (*Service, error) {
 		s.list = append(s.list, r)
 	}
 	for _, rule := range opts.Rules {
+		s.patterns[rule.Name] = rule.Topic
 		for _, n := range rule.Notify {
 			s.byRule[rule.Name] = append(s.byRule[rule.Name], s.receivers[n])
 		}
@@ -241,11 +243,16 @@ func (s *Service) Load(ctx context.Context) error {
 	if b != nil && json.Unmarshal(b, &c) == nil {
 		s.epoch, s.lastSeq = c.Epoch, c.Seq
 		for _, k := range c.Firing {
-			if len(s.byRule[k.Rule]) > 0 { // rules that notify no more are forgotten
+			// As the alert engine does, forget what a rule no longer
+			// covers: it will never resolve, and may fire anew.
+			if len(s.byRule[k.Rule]) > 0 && livedash.Match(s.patterns[k.Rule], k.Topic) {
 				s.firing[k] = true
 			}
 		}
-		return nil
+		if len(s.firing) == len(c.Firing) {
+			return nil
+		}
+		return s.retry(ctx, "saving the cursor", func() error { return s.enqueue(ctx, nil) })
 	}
 	return s.retry(ctx, "saving the first cursor", func() (err error) {
 		if s.opts.Start != nil {
