@@ -75,6 +75,10 @@ type Rule struct {
 	// ResolvedMessage is the template of the resolution's message;
 	// default "Resolved: " followed by Message.
 	ResolvedMessage string `yaml:"resolved_message"`
+	// Notify names the receivers (the config's notify list) sent a
+	// notification when the rule fires and when it resolves; package
+	// notify checks the names and delivers.
+	Notify []string `yaml:"notify"`
 }
 
 // TemplateData is what the message templates are given.

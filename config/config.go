@@ -1,7 +1,8 @@
 // Package config owns livedash's configuration file: its YAML format, the
 // defaults, and the parsing of sizes, durations and rates in it. The
-// formats of rollup rules, alert rules and scrape targets belong to the
-// packages that run them (rollup, alert, producer); this one checks them.
+// formats of rollup rules, alert rules, notification receivers and scrape
+// targets belong to the packages that run them (rollup, alert, notify,
+// producer); this one checks them.
 package config
 
 import (
@@ -9,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -19,6 +21,7 @@ import (
 	"github.com/livedash/livedash"
 	"github.com/livedash/livedash/alert"
 	"github.com/livedash/livedash/ingest"
+	"github.com/livedash/livedash/notify"
 	"github.com/livedash/livedash/producer"
 	"github.com/livedash/livedash/rollup"
 )
@@ -48,6 +51,13 @@ type Config struct {
 	Alerts []alert.Rule `yaml:"alerts"`
 	// Scrape lists Prometheus text endpoints to poll.
 	Scrape []producer.ScrapeTarget `yaml:"scrape"`
+	// Notify lists the receivers alert rules may send notifications to
+	// (a rule's notify: [names]).
+	Notify []notify.Receiver `yaml:"notify"`
+	// PublicURL is the server's address as people reach it (e.g.
+	// https://dash.example.com), for the links in notifications; default
+	// the listen address.
+	PublicURL string `yaml:"public_url"`
 }
 
 // Location returns the time zone of Timezone (UTC when empty).
@@ -138,7 +148,11 @@ func Load(path string) (Config, error) {
 	if err != nil {
 		return c, fmt.Errorf("config: %w", err)
 	}
-	return Parse(b)
+	c, err = Parse(b)
+	if err != nil {
+		return c, fmt.Errorf("%s: %w", path, err) // the file, then "config: <entry>: <field>: …"
+	}
+	return c, nil
 }
 
 // Parse reads YAML text over the defaults and validates it.
@@ -193,6 +207,14 @@ func (c Config) Validate() error {
 	}
 	if err := alert.ValidateRules(c.Alerts); err != nil {
 		return fmt.Errorf("config: alerts: %w", err)
+	}
+	if err := notify.Validate(c.Notify, c.Alerts); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("config: public_url %q: must be an http:// or https:// URL with a host", c.PublicURL)
+		}
 	}
 	prefixes := map[string]int{}
 	for i, t := range c.Scrape {

@@ -16,8 +16,12 @@ func TestExampleFileParses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Rollups) != 4 || len(c.Alerts) != 3 || len(c.Scrape) != 2 {
-		t.Fatalf("rollups %d alerts %d scrape %d", len(c.Rollups), len(c.Alerts), len(c.Scrape))
+	if len(c.Rollups) != 4 || len(c.Alerts) != 3 || len(c.Scrape) != 2 || len(c.Notify) != 2 {
+		t.Fatalf("rollups %d alerts %d scrape %d notify %d", len(c.Rollups), len(c.Alerts), len(c.Scrape), len(c.Notify))
+	}
+	if n := c.Notify[0]; n.Name != "ops" || n.Secret == "" || n.Timeout != 5*time.Second || n.RetryFor != 24*time.Hour || n.Headers["Authorization"] == "" ||
+		c.Notify[1].Format != "slack" || strings.Join(c.Alerts[0].Notify, ",") != "ops,team-chat" || c.PublicURL != "https://dash.example.com" {
+		t.Fatalf("notify %+v, alert notify %v, public_url %q", c.Notify, c.Alerts[0].Notify, c.PublicURL)
 	}
 	a := c.Alerts[0]
 	if a.Name != "checkout-errors" || a.Op != ">" || a.Threshold != 5 || a.For != 30*time.Second ||
@@ -38,6 +42,17 @@ func TestExampleFileParses(t *testing.T) {
 	loc, err := c.Location()
 	if err != nil || loc.String() != "Europe/Berlin" {
 		t.Fatalf("location %v, %v", loc, err)
+	}
+}
+
+// TestLoadNamesTheFile: a bad config read from a file names the file, the
+// entry and the field.
+func TestLoadNamesTheFile(t *testing.T) {
+	path := t.TempDir() + "/livedash.yaml"
+	os.WriteFile(path, []byte("alerts: [{name: cpu, topic: x, op: '>', notify: [pager]}]"), 0o600)
+	_, err := Load(path)
+	if err == nil || !strings.Contains(err.Error(), path+": config: alerts: alert 0 (cpu): notify: unknown receiver \"pager\"") {
+		t.Fatalf("error %v", err)
 	}
 }
 
@@ -97,6 +112,14 @@ func TestBadConfigs(t *testing.T) {
 		{"scrape bad prefix", "scrape: [{url: 'http://h/m', prefix: 'a b'}]", "prefix"},
 		{"scrape sys prefix", "scrape: [{url: 'http://h/m', prefix: sys.x}]", "sys"},
 		{"scrape same prefix", "scrape: [{url: 'http://h/a'}, {url: 'http://h/b'}]", "already used"},
+
+		{"notify unknown receiver", "notify: [{name: ops, url: 'http://h/x'}]\nalerts: [{name: a, topic: x, op: '>', notify: [pager]}]", `config: alerts: alert 0 (a): notify: unknown receiver "pager" (receivers: ops)`},
+		{"notify bad url", "notify: [{name: ops, url: 'h/x'}]", `config: notify: receiver 0 (ops): url "h/x"`},
+		{"notify bad format", "notify: [{name: ops, url: 'http://h/x', format: teams}]", `config: notify: receiver 0 (ops): format "teams": use json or slack`},
+		{"notify duplicate", "notify: [{name: ops, url: 'http://h/x'}, {name: ops, url: 'http://h/y'}]", `receiver 1: name "ops" is already used by receiver 0`},
+		{"notify bad timeout", "notify: [{name: ops, url: 'http://h/x', timeout: soon}]", "soon"},
+		{"notify unknown key", "notify: [{name: ops, url: 'http://h/x', secrt: x}]", "secrt"},
+		{"public_url bad", "public_url: dash.example.com", `public_url "dash.example.com"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -60,7 +60,7 @@ func withLogger(l *logRecorder) envOption {
 
 type seriesJSON struct {
 	Series []struct {
-		Topic   string       `json:"topic"`
+		Topic   string            `json:"topic"`
 		Buckets []livedash.Bucket `json:"buckets"`
 	} `json:"series"`
 }

@@ -16,6 +16,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/v1/dashboards/{name}", s.handleDashboard())
 	mux.Handle("PUT /api/v1/dashboards/{name}", s.handlePutDashboard())
 	mux.Handle("DELETE /api/v1/dashboards/{name}", s.handleDeleteDashboard())
+	mux.Handle("GET /api/v1/notify/receivers", s.handleNotifyReceivers())
+	mux.Handle("POST /api/v1/notify/test", s.handleNotifyTest())
 	mux.Handle("GET /healthz", s.handleHealth())
 	mux.Handle("GET /readyz", s.handleReady())
 	if s.metrics != nil {

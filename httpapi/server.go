@@ -65,6 +65,9 @@ type Options struct {
 	// Events is told of connections, refusals and slow consumers; nil
 	// ignores them.
 	Events Events
+	// Notifier sends test notifications (POST /api/v1/notify/test); nil
+	// when no receiver is configured.
+	Notifier Notifier
 }
 
 // Events receives the server's own events (package sysevent reports them
@@ -131,20 +134,21 @@ func (l EventsList) Published(n int, took time.Duration) {
 
 // Server is the HTTP handler of livedash.
 type Server struct {
-	store   Store
-	broker  Broker
-	hub     *hub.Hub
-	signer  *auth.Signer
-	cfg     config.Config
-	log     *slog.Logger
-	now     func() time.Time
-	ui      http.Handler
-	metrics http.Handler
-	handler http.Handler
-	boards  DashboardStore
-	files   map[string]dashboard.Dashboard
-	events  Events
-	limits  *limiter
+	store    Store
+	broker   Broker
+	hub      *hub.Hub
+	signer   *auth.Signer
+	cfg      config.Config
+	log      *slog.Logger
+	now      func() time.Time
+	ui       http.Handler
+	metrics  http.Handler
+	handler  http.Handler
+	boards   DashboardStore
+	files    map[string]dashboard.Dashboard
+	events   Events
+	limits   *limiter
+	notifier Notifier
 
 	// streams is cancelled by CloseStreams to end every open stream.
 	streams     context.Context
@@ -171,6 +175,7 @@ func New(opts Options) *Server {
 		opts.Events = NoEvents{}
 	}
 	s.events = opts.Events
+	s.notifier = opts.Notifier
 	lim := opts.Config.Limits
 	s.limits = newLimiter(lim.PublishRate.PerSecond, lim.ConnectionsPerToken, lim.AnonymousConnectionsPerAddress)
 	s.metrics = opts.Metrics

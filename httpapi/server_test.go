@@ -61,6 +61,8 @@ type envConfig struct {
 	// dashboards), e.g. to inject a read failure.
 	wrapStore func(httpapi.Store) httpapi.Store
 	files     []dashboard.Dashboard // httpapi.Options.FileDashboards
+	// notifier, when set, is given the store and returns the notifier.
+	notifier func(*sqlite.Store) httpapi.Notifier
 }
 
 type envOption func(*envConfig)
@@ -110,7 +112,11 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	if ec.wrapStore != nil {
 		served = ec.wrapStore(store)
 	}
-	api := httpapi.New(httpapi.Options{Store: served, Hub: h, Signer: signer, Config: cfg, Dashboards: store, Events: events, Metrics: ec.metrics, Logger: ec.logger, FileDashboards: ec.files})
+	var notifier httpapi.Notifier
+	if ec.notifier != nil {
+		notifier = ec.notifier(store)
+	}
+	api := httpapi.New(httpapi.Options{Notifier: notifier, Store: served, Hub: h, Signer: signer, Config: cfg, Dashboards: store, Events: events, Metrics: ec.metrics, Logger: ec.logger, FileDashboards: ec.files})
 	srv := httptest.NewServer(api)
 	e := &env{t: t, url: srv.URL, store: store, hub: h, api: api, signer: signer, srv: srv}
 	e.admin = e.token(auth.Claims{Admin: true}, time.Hour)

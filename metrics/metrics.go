@@ -28,6 +28,7 @@ type Metrics struct {
 	commitTime    prometheus.Histogram
 	groupSize     prometheus.Histogram
 	storeErrors   prometheus.Counter
+	notified      *prometheus.CounterVec
 }
 
 // New registers the instruments on reg, plus the Go runtime and process
@@ -74,9 +75,12 @@ func New(reg *prometheus.Registry, subscribers func() int) *Metrics {
 		storeErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "livedash_store_errors_total", Help: "Failed store commits.",
 		}),
+		notified: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "livedash_notifications_total", Help: "Tries of alert notifications, by receiver (config name) and outcome: sent, retry, failed, gave_up.",
+		}, []string{"receiver", "outcome"}),
 	}
 	reg.MustRegister(m.connections, m.subscriptions, m.published, m.delivered, m.slow, m.dropped, m.brokerErrors, m.refused,
-		m.publishTime, m.commitTime, m.groupSize, m.storeErrors,
+		m.publishTime, m.commitTime, m.groupSize, m.storeErrors, m.notified,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -132,6 +136,12 @@ func (m *Metrics) SlowConsumer(transport, _ string, dropped int) {
 
 // BrokerError counts a failed call to the cluster broker.
 func (m *Metrics) BrokerError(op string) { m.brokerErrors.WithLabelValues(op).Inc() }
+
+// Notified counts one try of an alert notification to receiver (a name
+// from the config, so the label's values are bounded) and its outcome.
+func (m *Metrics) Notified(receiver, outcome string) {
+	m.notified.WithLabelValues(receiver, outcome).Inc()
+}
 
 // Delivered counts messages written to clients.
 func (m *Metrics) Delivered(transport string, n int) {

@@ -209,6 +209,19 @@ func (b *Broker) appendOnce(ctx context.Context, msgs []livedash.Message) (int64
 	return appendScript.Run(ctx, b.rdb, []string{b.key("seq"), b.key("log"), b.key("epoch")}, args...).Int64()
 }
 
+// Head returns the seq of the newest id the cluster handed out.
+func (b *Broker) Head(ctx context.Context) (uint64, error) {
+	n, err := b.rdb.Get(ctx, b.key("seq")).Uint64()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		b.onErr("head")
+		return 0, fmt.Errorf("cluster head: %w", err)
+	}
+	return n, nil
+}
+
 // Ping checks that Redis answers (for /readyz).
 func (b *Broker) Ping(ctx context.Context) error {
 	if err := b.rdb.Ping(ctx).Err(); err != nil {

@@ -13,6 +13,8 @@ import (
 	"github.com/livedash/livedash/alert"
 	"github.com/livedash/livedash/config"
 	"github.com/livedash/livedash/hub"
+	"github.com/livedash/livedash/metrics"
+	"github.com/livedash/livedash/notify"
 	"github.com/livedash/livedash/producer"
 	"github.com/livedash/livedash/rollup"
 	"github.com/livedash/livedash/sqlite"
@@ -37,12 +39,13 @@ func demoRollups() []rollup.Rule {
 }
 
 // startEngines starts the rollup and alert engines of the config (with the
-// demo rollups under --demo when the config has none) and its scrapers.
+// demo rollups under --demo when the config has none), the notifier n
+// (nil when no receiver is configured) and the scrapers.
 // The engines are fed committed messages by hub subscribers, after
 // catching up from the store on what they have not seen; they publish
 // through p, the server's internal publisher (which may write sys.alerts).
 // A failing engine logs and carries on: it never takes the server down.
-func startEngines(start func(string, func(context.Context) error), cfg config.Config, demo bool, store *sqlite.Store, state stateStore, h *hub.Hub, p storePublisher, log *slog.Logger) error {
+func startEngines(start func(string, func(context.Context) error), cfg config.Config, demo bool, store *sqlite.Store, state stateStore, h *hub.Hub, p storePublisher, n *notify.Service, log *slog.Logger) error {
 	loc, err := cfg.Location()
 	if err != nil {
 		return err
@@ -72,6 +75,15 @@ func startEngines(start func(string, func(context.Context) error), cfg config.Co
 		head := store.Head().Seq
 		start("alert", func(ctx context.Context) error {
 			return runEngine(ctx, eng, h, store, feedStart{afterSeq: head}, alog)
+		})
+	}
+	if n != nil {
+		// Fed the stored alerts like an engine: it queues their
+		// notifications and sends them (once per cluster, on the leader).
+		head := store.Head().Seq
+		nlog := log.With("engine", "notify")
+		start("notify", func(ctx context.Context) error {
+			return runEngine(ctx, n, h, store, feedStart{afterSeq: head}, nlog)
 		})
 	}
 	for _, t := range cfg.Scrape {
@@ -207,4 +219,26 @@ func catchUp(ctx context.Context, store frameReader, patterns []string, eng engi
 		}
 		after = frames[len(frames)-1].ID.Seq
 	}
+}
+
+// newNotifier returns the notification service of the config's receivers,
+// nil when there are none. Links in notifications use the config's
+// public_url, or listenURL. start gives the log's head, where reading
+// starts the first time.
+func newNotifier(cfg config.Config, queue notify.Queue, p storePublisher, start func(context.Context) (uint64, error), listenURL string, m *metrics.Metrics, log *slog.Logger) (*notify.Service, error) {
+	if len(cfg.Notify) == 0 {
+		return nil, nil
+	}
+	base := cfg.PublicURL
+	if base == "" {
+		base = listenURL
+	}
+	n, err := notify.New(notify.Options{
+		Receivers: cfg.Notify, Rules: cfg.Alerts, Queue: queue, Publisher: p, BaseURL: base,
+		Start: start, OnOutcome: m.Notified, Logger: log.With("engine", "notify"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("notify: %w", err)
+	}
+	return n, nil
 }

@@ -48,7 +48,7 @@ func startEngineServer(t *testing.T, path string, cfg config.Config, demo bool, 
 		}()
 	}
 	log := slog.New(slog.DiscardHandler)
-	if err := startEngines(start, cfg, demo, store, store, s.hub, storePublisher{store}, log); err != nil {
+	if err := startEngines(start, cfg, demo, store, store, s.hub, storePublisher{store}, nil, log); err != nil {
 		t.Fatal(err)
 	}
 	return s

@@ -27,6 +27,7 @@ import (
 	"github.com/livedash/livedash/hub"
 	"github.com/livedash/livedash/ingest"
 	"github.com/livedash/livedash/metrics"
+	"github.com/livedash/livedash/notify"
 	"github.com/livedash/livedash/redisbroker"
 	"github.com/livedash/livedash/sqlite"
 	"github.com/livedash/livedash/sysevent"
@@ -148,20 +149,40 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 	// The server's own producers store through the same limits as the API.
 	publisher := storePublisher{ingest.New(broker, store, cfg.Limits.Ingest())}
 	events := sysevent.New(publisher, 5*time.Second, nil, log)
-	api := httpapi.New(httpapi.Options{
-		Store: store, Broker: broker, Hub: h, Signer: signer, Config: cfg, Logger: log,
-		UI: web.Handler(), Dashboards: boardStore, FileDashboards: boards,
-		Events: httpapi.EventsList{events, m}, Metrics: m.Handler(),
-	})
-	m.WatchSSEPool(func() metrics.PoolStats {
-		st := api.SSEPoolStats()
-		return metrics.PoolStats{Streams: st.Conns, Blocked: st.Blocked, Writes: st.Writes, Buffers: st.Buffers}
-	})
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	ln = httpapi.LimitListener(ln, cfg.Limits.MaxConnections, log)
+	url := "http://" + ln.Addr().String()
+	if o.tlsCert != "" {
+		url = "https://" + ln.Addr().String()
+	}
+	// Notifications are queued where the engines keep their state: the
+	// store, or Redis in a cluster (sent by the leader).
+	var queue notify.Queue = store
+	head := func(context.Context) (uint64, error) { return store.Head().Seq, nil }
+	if cb != nil {
+		queue, head = cb, cb.Head // this node may not have caught up yet
+	}
+	notifier, err := newNotifier(cfg, queue, publisher, head, url, m, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	apiOpts := httpapi.Options{
+		Store: store, Broker: broker, Hub: h, Signer: signer, Config: cfg, Logger: log,
+		UI: web.Handler(), Dashboards: boardStore, FileDashboards: boards,
+		Events: httpapi.EventsList{events, m}, Metrics: m.Handler(),
+	}
+	if notifier != nil {
+		apiOpts.Notifier = notifier
+	}
+	api := httpapi.New(apiOpts)
+	m.WatchSSEPool(func() metrics.PoolStats {
+		st := api.SSEPoolStats()
+		return metrics.PoolStats{Streams: st.Conns, Blocked: st.Blocked, Writes: st.Writes, Buffers: st.Buffers}
+	})
 	srv := httpapi.NewHTTPServer(api, cfg.Limits, log)
 	// Shutdown closes the listeners first, then runs this: open streams end
 	// so their clients reconnect (and resume by id) elsewhere or later.
@@ -170,10 +191,6 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 	if cluster {
 		host, _ := os.Hostname()
 		events.SetNode(host + "/" + ln.Addr().String())
-	}
-	url := "http://" + ln.Addr().String()
-	if o.tlsCert != "" {
-		url = "https://" + ln.Addr().String()
 	}
 	log.Info("livedash listening", "url", url, "data", o.data, "store", "sqlite", "broker", redactURL(o.broker), "epoch", store.Epoch())
 	if created {
@@ -211,7 +228,7 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 			start(name, func(ctx context.Context) error { return cb.Lead(ctx, name, fn) })
 		}
 	}
-	if err := startEngines(startOnce, cfg, o.demo, store, state, h, publisher, log); err != nil {
+	if err := startEngines(startOnce, cfg, o.demo, store, state, h, publisher, notifier, log); err != nil {
 		stopBG()
 		wg.Wait()
 		return err
