@@ -5,7 +5,7 @@ BIN     := bin/livedash
 ARGS    ?= --demo
 WEB_SRC := $(shell find web/src web/index.html web/vite.config.ts web/package.json -type f 2>/dev/null)
 
-.PHONY: all build run test test-go test-web test-e2e bench fuzz web clean
+.PHONY: all build run test test-go test-web test-e2e bench fuzz screenshots web clean
 
 all: build
 
@@ -39,6 +39,10 @@ test-web: web/node_modules/.package-lock.json
 
 test-e2e: build
 	@if [ -d web/e2e ]; then cd web && LIVEDASH_BIN=$(CURDIR)/$(BIN) npm run e2e; else echo "no browser tests yet"; fi
+
+## screenshots: the pages in light and dark, into docs/screenshots (what the docs show)
+screenshots: build
+	cd web && LIVEDASH_BIN=$(CURDIR)/$(BIN) LIVEDASH_SCREENSHOTS=$(CURDIR)/docs/screenshots node --test e2e/screenshots.test.mjs
 
 ## bench: Go benchmarks of the hot paths (not part of make test)
 bench:

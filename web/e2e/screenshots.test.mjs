@@ -91,6 +91,16 @@ test('screenshots: index, explore, host, shop (light, dark, phone), test dashboa
   await dark.goto(`${server.url}/d/host`, { waitUntil: 'load' });
   await settle(dark);
   await screenshot(dark, 'host-dark.png');
+  // Kiosk (wall screen), dark and light, at a TV's size.
+  for (const [pg, name] of [[dark, 'kiosk-shop-dark.png'], [page, 'kiosk-shop.png']]) {
+    await pg.setViewportSize({ width: 1920, height: 1080 });
+    await pg.goto(`${server.url}/d/shop?kiosk`, { waitUntil: 'load' });
+    await pg.locator('.kiosk-bar .badge-live').waitFor({ timeout: 5000 });
+    await settle(pg);
+    await checkDashboard(pg);
+    await screenshot(pg, name);
+    await pg.setViewportSize({ width: 1440, height: 900 });
+  }
   await dark.goto(`${server.url}/`, { waitUntil: 'load' });
   await dark.locator('.topic-row[data-topic="shop.revenue"]').waitFor({ timeout: 5000 });
   await dark.waitForTimeout(600);

@@ -14,7 +14,8 @@ import { chromium } from 'playwright-core';
 
 export const SECRET = 'e2e-secret-0123456789abcdef0123456789abcdef';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const SCREENSHOTS = path.join(REPO_ROOT, 'test-artifacts', 'screenshots');
+// `make screenshots` points this at docs/screenshots, the ones the docs show.
+export const SCREENSHOTS = process.env.LIVEDASH_SCREENSHOTS || path.join(REPO_ROOT, 'test-artifacts', 'screenshots');
 
 export function binPath() {
   const bin = process.env.LIVEDASH_BIN || path.join(REPO_ROOT, 'bin', 'livedash');
