@@ -102,6 +102,16 @@ async function dashboardIfChanged(name: string, etag: string): Promise<{ dash: D
   return { dash: (await res.json()) as Dashboard, etag: res.headers.get('ETag') ?? '' };
 }
 
+/** The outcome of a test notification (POST /notify/test). */
+export interface NotifyOutcome {
+  id: string;
+  receiver: string;
+  outcome: 'sent' | 'retry' | 'failed' | 'gave_up' | 'pending';
+  attempt?: number;
+  status?: number;
+  error?: string;
+}
+
 export const api = {
   dashboardIfChanged,
   dashboards: () => request<Dashboard[]>('/dashboards'),
@@ -114,6 +124,8 @@ export const api = {
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(d),
     }),
+  notifyReceivers: () => request<{ receivers: string[] }>('/notify/receivers'),
+  notifyTest: (receiver: string) => request<NotifyOutcome>('/notify/test' + q({ receiver }), { method: 'POST' }),
   historyStep: (pattern: string, o: { from?: number; to?: number; step: string; field?: string }) =>
     request<StepResponse>('/history' + q({ topic: pattern, from: o.from, to: o.to, step: o.step, field: o.field })),
 };

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { api, ApiError } from '../api/api';
 import { Header } from '../components/Header';
+import { NotifyTestButton } from '../components/NotifyTestButton';
 import { Link } from '../components/Link';
 import type { Dashboard } from '../lib/dashboard';
 import { dashboardPath, embedPath } from '../lib/route';
@@ -40,7 +41,9 @@ export function IndexPage() {
   if (list && list.length === 0 && live.store.loaded && live.store.size === 0 && !getToken()) return <SignIn title="Sign in to see your dashboards" />;
   return (
     <>
-      <Header stream={live.stream ?? undefined} />
+      <Header stream={live.stream ?? undefined}>
+        <NotifyTestButton />
+      </Header>
       <main className="page index">
         <div className="index-layout">
         <TopicList live={live} />
