@@ -285,6 +285,17 @@ export class Client {
     if (gen !== this.gen || this.state === 'closed') return;
     const subs = [...this.subs];
     if (!subs.length) return;
+    // One stream resumes from one id: a subscription whose since is of
+    // another epoch than this server's (or than the other subscriptions')
+    // cannot resume on it, and is told so, as the server would tell it.
+    const ref = this.lastId ?? subs.find((s) => s.cursor !== undefined)?.cursor;
+    for (const s of subs) {
+      if (s.cursor !== undefined && ref !== undefined && s.cursor !== ref && compareIds(s.cursor, ref) === null) {
+        s.cursor = undefined;
+        this.stats.resets++;
+        guard(() => s.opts.onReset?.({ topics: [...s.patterns], reason: 'unknown id' }, s));
+      }
+    }
     const since = oldest(subs);
     const backlogs = subs.map((s) => s.opts.backlog).filter((b): b is number => b !== undefined);
     const req: StreamRequest = { url: this.url, patterns: union(subs), since, backlog: since || !backlogs.length ? undefined : Math.max(...backlogs), token };

@@ -64,6 +64,24 @@ describe('resume bookkeeping', () => {
     c.close();
   });
 
+  it('resets a subscription whose since is of another epoch than the stream, and only that one', async () => {
+    const { f, c } = setup();
+    const resets: string[] = [];
+    c.subscribe('a', { onReset: () => resets.push('a') });
+    await tick();
+    f.last().push(sseMessage('5-e', 'a', 1));
+    await tick();
+    const got: string[] = [];
+    c.subscribe('b', { since: '9-other', onMessage: (m) => got.push(m.id), onReset: (r) => resets.push(`b ${r.reason}`) });
+    await tick();
+    expect(resets).toEqual(['b unknown id']);
+    expect(f.last().url.searchParams.get('since')).toBe('5-e');
+    f.last().push(sseMessage('6-e', 'b', 1));
+    await tick();
+    expect(got).toEqual(['6-e']);
+    c.close();
+  });
+
   it('carries every subscription on one stream and resubscribes with the union as they come and go', async () => {
     const { f, c } = setup();
     const a: string[] = [];
