@@ -2,13 +2,13 @@
 // carries the union of its subscriptions' patterns, resumes exactly from the
 // last id after every reconnect, and keeps its token fresh.
 
-import { type BackoffOptions, backoffDelay, parseRetryAfter } from './backoff';
-import { compareIds, isAfter } from './ids';
-import { matchAny } from './pattern';
-import { openSSE } from './sse';
-import { refreshAt, tokenExpiry } from './token';
-import { type Conn, type Envelope, type Failure, type ResetInfo, type StreamRequest, errorText } from './types';
-import { type WebSocketConstructor, openWS } from './ws';
+import { type BackoffOptions, backoffDelay, parseRetryAfter } from './backoff.js';
+import { compareIds, isAfter } from './ids.js';
+import { matchAny } from './pattern.js';
+import { openSSE } from './sse.js';
+import { refreshAt, tokenExpiry } from './token.js';
+import { type Conn, type Envelope, type Failure, type ResetInfo, type StreamRequest, errorText } from './types.js';
+import { type WebSocketConstructor, openWS } from './ws.js';
 
 export type State = 'connecting' | 'live' | 'reconnecting' | 'closed';
 export type Transport = 'sse' | 'ws' | 'auto';

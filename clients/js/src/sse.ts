@@ -2,8 +2,8 @@
 // Authorization header (EventSource cannot send one) and every HTTP error is
 // ours to handle (EventSource gives up for good after one).
 
-import { parseRetryAfter } from './backoff';
-import { type Conn, type Envelope, type ResetInfo, type StreamHandlers, type StreamRequest, errorText, parseEnvelope, parseReset } from './types';
+import { parseRetryAfter } from './backoff.js';
+import { type Conn, type Envelope, type ResetInfo, type StreamHandlers, type StreamRequest, errorText, parseEnvelope, parseReset } from './types.js';
 
 /** Splits an event stream into events; feed it text as it arrives. */
 export class SSEParser {

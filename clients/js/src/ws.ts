@@ -2,7 +2,7 @@
 // ping op every heartbeat (browsers do not expose the server's control
 // pings, so the client makes its own traffic to watch).
 
-import { type Conn, type StreamHandlers, type StreamRequest, parseEnvelope, parseReset } from './types';
+import { type Conn, type StreamHandlers, type StreamRequest, parseEnvelope, parseReset } from './types.js';
 
 /** The part of the WebSocket API the client uses (the browser's, or the ws package's). */
 export interface WebSocketLike {
