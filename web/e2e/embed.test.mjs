@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { freePort, launchBrowser, newPage, Server, tempDir } from './lib/harness.mjs';
+import { freePort, launchBrowser, newPage, Server, tempDir, waitFor } from './lib/harness.mjs';
 
 let server, browser, site, admin, page;
 const streams = [];
@@ -134,4 +134,36 @@ test('light and dark follow the page (prefers-color-scheme)', { timeout: 15_000 
   } finally {
     await dark.context().close();
   }
+});
+
+test('elements that come and go resubscribe the one stream, from where it was', { timeout: 20_000 }, async () => {
+  const before = streams.length;
+  await page.evaluate(() => {
+    const f = document.createElement('livedash-feed');
+    f.id = 'feed';
+    f.setAttribute('topic', 'blog.events');
+    document.body.append(f);
+  });
+  await server.publish(admin, { topic: 'blog.events', type: 'event', data: { message: 'a new comment' } });
+  await page.locator('#feed li', { hasText: 'a new comment' }).waitFor({ timeout: 3000 });
+  assert.equal(streams.length, before + 1);
+  const added = streams.at(-1).url.searchParams;
+  assert.deepEqual(added.getAll('topic'), ['blog.count', 'blog.events', 'blog.views']);
+  assert.match(added.get('since') ?? '', /^\d+-/, 'the new stream resumes from the last id');
+
+  await page.evaluate(() => document.getElementById('chart').remove());
+  await waitFor(() => streams.length >= before + 2, { timeout: 3000, what: 'a stream without the chart' });
+  assert.deepEqual(streams.at(-1).url.searchParams.getAll('topic'), ['blog.count', 'blog.events']);
+  // Still live on what is left, each message once.
+  await server.publish(admin, [{ topic: 'blog.count', data: 1300 }, { topic: 'blog.events', type: 'event', data: { message: 'second' } }]);
+  await page.locator('#stat .value[data-value="1300"]').waitFor({ timeout: 3000 });
+  await page.locator('#feed li', { hasText: 'second' }).waitFor({ timeout: 3000 });
+  assert.equal(await page.locator('#feed li').count(), 2);
+
+  // A changed attribute restarts just that element.
+  await server.publish(admin, { topic: 'blog.other', data: 7 });
+  await page.evaluate(() => document.getElementById('dark').setAttribute('topic', 'blog.other'));
+  await page.locator('#dark .value[data-value="7"]').waitFor({ timeout: 3000 });
+  assert.deepEqual(streams.at(-1).url.searchParams.getAll('topic'), ['blog.count', 'blog.events', 'blog.other']);
+  assert.deepEqual(page.errors, []);
 });

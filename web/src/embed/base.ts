@@ -34,6 +34,7 @@ export abstract class LivedashElement extends HTMLElement {
   private using: [string, string | undefined] | null = null;
   private gate = new BackfillGate();
   private restartQueued = false;
+  private running = '';
   private readonly onScheme = () => this.applyTheme();
 
   constructor() {
@@ -90,7 +91,8 @@ export abstract class LivedashElement extends HTMLElement {
     this.restartQueued = true;
     queueMicrotask(() => {
       this.restartQueued = false;
-      if (!this.isConnected) return;
+      // An upgrade reports every attribute, then connects: nothing changed.
+      if (!this.isConnected || this.config() === this.running) return;
       this.stop();
       this.start();
     });
@@ -130,7 +132,13 @@ export abstract class LivedashElement extends HTMLElement {
     this.labelEl.textContent = this.attr('label') ?? this.topic;
   }
 
+  /** What a running element depends on: a change of it restarts the element. */
+  private config(): string {
+    return ['topic', 'server', 'token', 'field', 'format', 'unit', 'decimals', 'currency', 'window'].map((a) => this.getAttribute(a)).join('\n');
+  }
+
   private start(): void {
+    this.running = this.config();
     this.applyTheme();
     this.applyLabel();
     const topic = this.topic;
@@ -182,6 +190,7 @@ export abstract class LivedashElement extends HTMLElement {
   }
 
   private stop(): void {
+    this.running = '';
     this.sub?.unsubscribe();
     this.sub = null;
     this.offState?.();
