@@ -6,6 +6,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
 import { test } from 'node:test';
 import { tempDir } from './lib.mjs';
 
@@ -26,6 +27,9 @@ test('npm pack: a tarball that imports and type-checks', { timeout: 90_000 }, as
     const pkg = JSON.parse(await readFile(path.join(mod, 'package.json'), 'utf8'));
     assert.equal(pkg.type, 'module');
     assert.deepEqual(pkg.dependencies ?? {}, {}, 'no runtime dependencies');
+    // The budget: under 6 KB on the wire.
+    const gz = gzipSync(await readFile(path.join(mod, 'dist', 'livedash.js')), { level: 9 }).length;
+    assert.ok(gz < 6 * 1024, `livedash.js is ${gz} bytes gzipped`);
     const lib = await import(pathToFileURL(path.join(mod, 'dist', 'livedash.js')).href);
     assert.equal(typeof lib.connect, 'function');
     const c = lib.connect({ url: 'http://127.0.0.1:1' });

@@ -355,3 +355,43 @@ describe('WebSocket transport', () => {
     expect(() => connect({ url: 'http://x', transport: 'ws', WebSocket: undefined })).toThrow(/WebSocket/);
   });
 });
+
+describe('browser wake-ups', () => {
+  it('retries at once when the browser is back online, and checks a stale stream when the tab wakes', async () => {
+    const win = new EventTarget();
+    const doc = Object.assign(new EventTarget(), { visibilityState: 'visible' });
+    vi.stubGlobal('window', win);
+    vi.stubGlobal('document', doc);
+    try {
+      const { f, c } = setup({ backoff: { base: 10_000, max: 60_000 } });
+      c.subscribe('a');
+      await tick();
+      f.last().push(sseMessage('1-e', 'a', 1));
+      await tick();
+      f.last().end();
+      await tick();
+      expect(c.state).toBe('reconnecting'); // waiting 5 s (0.5 × 10 s)
+      win.dispatchEvent(new Event('online'));
+      await tick();
+      expect(f.requests).toHaveLength(2);
+      expect(f.last().url.searchParams.get('since')).toBe('1-e');
+      await tick();
+      expect(c.state).toBe('live');
+
+      // A tab asleep for a minute: its timers did not run; on wake the stream is known stale.
+      const realNow = Date.now;
+      vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 60_000);
+      doc.dispatchEvent(new Event('visibilitychange'));
+      expect(c.state).toBe('reconnecting');
+      expect(c.reason).toBe('stale after the page woke up');
+      vi.mocked(Date.now).mockRestore();
+      c.close();
+      // close() removed the listeners: no retry after it.
+      win.dispatchEvent(new Event('online'));
+      await tick();
+      expect(f.requests).toHaveLength(2);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});
