@@ -3,9 +3,10 @@
 GO      ?= go
 BIN     := bin/livedash
 ARGS    ?= --demo
-WEB_SRC := $(shell find web/src web/index.html web/vite.config.ts web/package.json -type f 2>/dev/null)
+WEB_SRC := $(shell find web/src web/index.html web/vite.config.ts web/vite.embed.config.ts web/package.json -type f 2>/dev/null)
+CLIENT_SRC := $(shell find clients/js/src clients/js/package.json clients/js/tsconfig.json -type f 2>/dev/null)
 
-.PHONY: all build run test test-go test-web test-e2e bench fuzz screenshots web clean
+.PHONY: all build run test test-go test-web test-e2e test-client client bench fuzz screenshots web clean
 
 all: build
 
@@ -17,16 +18,29 @@ build: web
 run: build
 	./$(BIN) serve $(ARGS)
 
+## web: the app, embed.js and livedash.js into web/dist, which the binary embeds
 web: web/dist/index.html
 
 web/node_modules/.package-lock.json: web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
 
-web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
+# embed.js bundles the client's source; /livedash.js is the client's own build, copied.
+web/dist/index.html: web/node_modules/.package-lock.json clients/js/dist/livedash.js $(WEB_SRC) $(CLIENT_SRC)
 	cd web && npm run build
+	cp clients/js/dist/livedash.js web/dist/livedash.js
 
-## test: vet, Go tests with the race detector, web unit tests, browser end-to-end tests
-test: test-go test-web test-e2e
+## client: the JavaScript client package (clients/js/dist)
+client: clients/js/dist/livedash.js
+
+clients/js/node_modules/.package-lock.json: clients/js/package-lock.json
+	cd clients/js && npm ci --no-audit --no-fund
+
+clients/js/dist/livedash.js: clients/js/node_modules/.package-lock.json $(CLIENT_SRC)
+	cd clients/js && npm run build
+
+## test: vet, Go tests with the race detector, web and client unit tests, client
+## integration tests against the binary, browser end-to-end tests
+test: test-go test-web test-client test-e2e
 
 test-go: web
 	$(GO) vet ./...
@@ -36,6 +50,9 @@ test-go: web
 
 test-web: web/node_modules/.package-lock.json
 	cd web && npm test
+
+test-client: build
+	cd clients/js && npm test && LIVEDASH_BIN=$(CURDIR)/$(BIN) npm run test:integration
 
 test-e2e: build
 	@if [ -d web/e2e ]; then cd web && LIVEDASH_BIN=$(CURDIR)/$(BIN) npm run e2e; else echo "no browser tests yet"; fi
@@ -59,4 +76,4 @@ fuzz:
 	done
 
 clean:
-	rm -rf bin web/dist/assets web/dist/index.html
+	rm -rf bin web/dist/assets web/dist/index.html web/dist/embed.js web/dist/livedash.js clients/js/dist

@@ -1,7 +1,8 @@
 // Package web owns the livedash web UI: the React + TypeScript app in this
 // directory (built by Vite into dist/) and its embedding into the server
 // binary. Handler serves the built single-page app: static assets under their
-// own paths, and index.html for the app routes (/, /explore, /d/{name},
+// own paths (among them /livedash.js and /embed.js, for other sites: see
+// scripts.go), and index.html for the app routes (/, /explore, /d/{name},
 // /embed/{name}, /embed/{name}/{widget}), where the app reads the route
 // from the URL. The app talks to the server only through /api/v1.
 //
@@ -96,6 +97,7 @@ func newHandler(fsys fs.FS) http.Handler {
 		})
 	}
 	files := http.FileServerFS(fsys)
+	tags := scriptETags(fsys)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
@@ -121,7 +123,9 @@ func newHandler(fsys fs.FS) http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		if strings.HasPrefix(name, "assets/") {
+		if tag, ok := tags[name]; ok {
+			setScriptHeaders(w.Header(), tag)
+		} else if strings.HasPrefix(name, "assets/") {
 			// Vite puts a content hash in every asset name.
 			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 		}
