@@ -6,6 +6,8 @@ import react from '@vitejs/plugin-react';
 // on :5173 and proxies the API to a server on :8080.
 export default defineConfig({
   plugins: [react()],
+  // The app's stream is the livedash client (clients/js), built in from its source.
+  resolve: { alias: { livedash: decodeURIComponent(new URL('../clients/js/src/index.ts', import.meta.url).pathname) } },
   build: {
     outDir: 'dist',
     emptyOutDir: true, // public/.gitkeep is copied back, so the Go embed always compiles

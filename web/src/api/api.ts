@@ -4,8 +4,6 @@
 
 import type { Dashboard } from '../lib/dashboard';
 import type { Envelope } from '../lib/envelope';
-import { FetchEventSource } from '../lib/sse';
-import type { StreamOptions } from '../lib/stream';
 import { getToken } from '../lib/token';
 
 export const API = '/api/v1';
@@ -129,30 +127,3 @@ export const api = {
   historyStep: (pattern: string, o: { from?: number; to?: number; step: string; field?: string }) =>
     request<StepResponse>('/history' + q({ topic: pattern, from: o.from, to: o.to, step: o.step, field: o.field })),
 };
-
-/**
- * The SSE URL for patterns; EventSource cannot send headers, so the token
- * rides along. backlog: how many recent messages per topic a fresh stream
- * starts with (the server's default is 50).
- */
-export function streamURL(patterns: readonly string[], since?: string, backlog?: number): string {
-  const token = getToken();
-  return API + '/stream' + q({ topic: [...patterns], since, backlog, token: token ?? undefined });
-}
-
-/** The Authorization header for the token, when there is one. */
-export function authHeaders(): Record<string, string> {
-  const token = getToken();
-  return token ? { Authorization: `Bearer ${token}` } : {};
-}
-
-/**
- * A stream that receives messages of every type, with the token in a
- * header rather than the URL (FetchEventSource, see lib/sse.ts).
- */
-export function openFetchStream(backlog?: number): Pick<StreamOptions, 'url' | 'open'> {
-  return {
-    url: (ps, since) => API + '/stream' + q({ topic: [...ps], since, backlog }),
-    open: (u) => new FetchEventSource(u, authHeaders),
-  };
-}

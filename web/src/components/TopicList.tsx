@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { api, ApiError, openFetchStream } from '../api/api';
+import { api, ApiError } from '../api/api';
 import { formatAgo } from '../lib/duration';
 import { EMPTY, formatValue } from '../lib/format';
 import { explorePath } from '../lib/route';
@@ -58,8 +58,7 @@ export function useLiveTopics(): LiveTopics {
       patterns.length > 0
         ? new StreamClient({
             patterns,
-            // Over fetch: every message type arrives, also types never seen before.
-            ...openFetchStream(BACKLOG),
+            backlog: BACKLOG,
             onGiveUp: () => void api.topics().catch(() => {}),
           })
         : null;
@@ -68,7 +67,6 @@ export function useLiveTopics(): LiveTopics {
         (list) => {
           if (!alive) return;
           st.snapshot(list ?? []);
-          s?.listen((list ?? []).map((t) => t.last?.type ?? '').filter(Boolean));
           setError(null);
           setVersion(st.version);
         },

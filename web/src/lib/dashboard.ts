@@ -4,7 +4,6 @@
 import { parseDuration } from './duration';
 import type { FormatOptions, Format } from './format';
 import { unionPatterns } from './pattern';
-import { KNOWN_TYPES } from './stream';
 import { readThresholds, type Threshold } from './trend';
 
 export type WidgetType = 'stat' | 'chart' | 'alerts' | 'feed' | 'table' | 'gauge';
@@ -31,13 +30,6 @@ export const DEFAULT_COLUMNS = 4;
 /** The patterns of all widgets, for the one stream of the page. */
 export function dashboardPatterns(widgets: readonly Widget[]): string[] {
   return unionPatterns(widgets.map((w) => w.topics ?? []));
-}
-
-/** Message types the widgets declare in options.types, besides the known ones. */
-export function dashboardTypes(widgets: readonly Widget[]): string[] {
-  const set = new Set<string>();
-  for (const w of widgets) for (const t of optStrings(w.options, 'types')) if (!KNOWN_TYPES.includes(t)) set.add(t);
-  return [...set].sort();
 }
 
 export function optNum(o: Record<string, unknown> | undefined, key: string): number | undefined {

@@ -2,6 +2,8 @@
 // with publish order across all topics of one server (or cluster). Two ids
 // compare only within one epoch; a new epoch means the server's log changed.
 
+import { compareIds } from 'livedash';
+
 export interface ParsedId {
   seq: string; // decimal digits, no leading zeros (may exceed 2^53)
   epoch: string;
@@ -24,14 +26,9 @@ export function compareSeq(a: string, b: string): number {
 /**
  * Compares ids a and b: negative, zero or positive when a is before, the
  * same as or after b; null when they cannot be compared (another epoch, or
- * malformed).
+ * malformed). The client's rule, one in the codebase.
  */
-export function compareIds(a: string, b: string): number | null {
-  const pa = parseId(a);
-  const pb = parseId(b);
-  if (!pa || !pb || pa.epoch !== pb.epoch) return null;
-  return compareSeq(pa.seq, pb.seq);
-}
+export { compareIds };
 
 /**
  * LastSeen keeps the newest id seen per topic, so that a message delivered

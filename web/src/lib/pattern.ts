@@ -4,18 +4,10 @@
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
 
-/** Reports whether the concrete topic matches pattern. */
-export function matchTopic(pattern: string, topic: string): boolean {
-  if (topic.startsWith('sys.') && !pattern.startsWith('sys.')) return false;
-  const p = pattern.split('.');
-  const t = topic.split('.');
-  for (let i = 0; i < p.length; i++) {
-    if (p[i] === '>') return t.length > i;
-    if (i >= t.length) return false;
-    if (p[i] !== '*' && p[i] !== t[i]) return false;
-  }
-  return p.length === t.length;
-}
+import { matchTopic } from 'livedash';
+
+/** Reports whether the concrete topic matches pattern (the client's rule, one in the codebase). */
+export { matchTopic };
 
 /** Reports whether topic matches any of patterns. */
 export function matchAny(patterns: readonly string[], topic: string): boolean {

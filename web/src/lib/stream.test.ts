@@ -1,170 +1,126 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import type { ResetInfo, State } from 'livedash';
 import type { Envelope } from './envelope';
-import { StreamClient, type EventSourceLike } from './stream';
+import { StreamClient, type ClientLike } from './stream';
 
-class FakeES implements EventSourceLike {
-  readyState = 0;
-  onopen: ((ev: Event) => void) | null = null;
-  onerror: ((ev: Event) => void) | null = null;
-  onmessage: ((ev: MessageEvent) => void) | null = null;
-  listeners = new Map<string, ((ev: MessageEvent) => void)[]>();
+/** A stand-in for the livedash client: the test drives its states, messages and resets. */
+class FakeClient implements ClientLike {
+  stats = { reconnects: 0 };
   closed = false;
-  constructor(public url: string) {}
-  addEventListener(type: string, fn: (ev: MessageEvent) => void) {
-    this.listeners.set(type, [...(this.listeners.get(type) ?? []), fn]);
+  subs: { patterns: readonly string[]; backlog?: number; onMessage(m: Envelope): void; onReset(r: ResetInfo): void }[] = [];
+  private stateFns = new Set<(s: { state: State; reason: string }) => void>();
+  on(_e: 'state', fn: (s: { state: State; reason: string }) => void) {
+    this.stateFns.add(fn);
+    return () => this.stateFns.delete(fn);
+  }
+  subscribe(patterns: readonly string[], o: { backlog?: number; onMessage(m: Envelope): void; onReset(r: ResetInfo): void }) {
+    const s = { patterns, ...o };
+    this.subs.push(s);
+    return { unsubscribe: () => (this.subs = this.subs.filter((x) => x !== s)) };
   }
   close() {
     this.closed = true;
-    this.readyState = 2;
   }
-  open() {
-    this.readyState = 1;
-    this.onopen?.(new Event('open'));
+  state(state: State, reason = '') {
+    for (const fn of this.stateFns) fn({ state, reason });
   }
-  error(state: number) {
-    this.readyState = state;
-    this.onerror?.(new Event('error'));
+  message(topic: string, id: string, data: unknown = 1) {
+    for (const s of this.subs) s.onMessage({ id, topic, type: 'point', ts: 1, data });
   }
-  send(type: string, data: unknown) {
-    const ev = { data: typeof data === 'string' ? data : JSON.stringify(data), lastEventId: '' } as MessageEvent;
-    const fns = this.listeners.get(type);
-    if (fns) fns.forEach((f) => f(ev));
-    else if (type === 'message') this.onmessage?.(ev);
+  reset(topics: string[], reason = 'history trimmed') {
+    for (const s of this.subs) s.onReset({ topics, reason });
   }
 }
 
-const env = (id: string, topic: string, type = 'point', data: unknown = 1): Envelope => ({ id, topic, type, ts: 1, data });
-
-function setup(patterns = ['shop.>', 'host.*.cpu'], types: string[] = []) {
-  const sources: FakeES[] = [];
-  const timers: (() => void)[] = [];
-  let gaveUp = 0;
-  const c = new StreamClient({
+function setup(patterns = ['shop.>', 'host.*.cpu'], o: Partial<ConstructorParameters<typeof StreamClient>[0]> = {}) {
+  const fakes: FakeClient[] = [];
+  const s = new StreamClient({
     patterns,
-    types,
-    url: (ps, since) => `/api/v1/stream?${ps.map((p) => 'topic=' + encodeURIComponent(p)).join('&')}${since ? '&since=' + since : ''}`,
-    open: (u) => {
-      const es = new FakeES(u);
-      sources.push(es);
-      return es;
+    connect: () => {
+      const f = new FakeClient();
+      fakes.push(f);
+      return f;
     },
-    onGiveUp: () => gaveUp++,
-    setTimeout: (fn) => timers.push(fn),
-    clearTimeout: () => {},
+    now: () => 42,
+    ...o,
   });
-  c.start();
-  return { c, sources, timers, gaveUp: () => gaveUp };
+  s.start();
+  return { s, fakes, fake: () => fakes[fakes.length - 1] };
 }
 
-describe('StreamClient', () => {
-  it('opens one stream for the union and routes by pattern', () => {
-    const { c, sources } = setup();
-    expect(sources).toHaveLength(1);
-    expect(sources[0].url).toBe('/api/v1/stream?topic=shop.%3E&topic=host.*.cpu');
+describe('StreamClient over the livedash client', () => {
+  it('subscribes once to the page patterns, with the backlog asked for, and routes by pattern', () => {
+    const { s, fakes, fake } = setup(['shop.>', 'host.*.cpu'], { backlog: 7 });
+    expect(fakes).toHaveLength(1);
+    expect(fake().subs.map((x) => [x.patterns, x.backlog])).toEqual([[['shop.>', 'host.*.cpu'], 7]]);
     const shop: string[] = [];
     const cpu: string[] = [];
-    c.subscribe({ patterns: ['shop.orders'], onMessage: (m) => shop.push(m.id) });
-    c.subscribe({ patterns: ['host.*.cpu'], onMessage: (m) => cpu.push(m.id) });
-    sources[0].open();
-    sources[0].send('event', env('1-e', 'shop.orders', 'event'));
-    sources[0].send('point', env('2-e', 'host.a.cpu'));
-    sources[0].send('point', env('3-e', 'shop.revenue'));
+    s.subscribe({ patterns: ['shop.orders'], onMessage: (m) => shop.push(m.id) });
+    s.subscribe({ patterns: ['host.*.cpu'], onMessage: (m) => cpu.push(m.id) });
+    fake().message('shop.orders', '1-e');
+    fake().message('host.a.cpu', '2-e');
+    fake().message('shop.revenue', '3-e');
     expect(shop).toEqual(['1-e']);
     expect(cpu).toEqual(['2-e']);
-    expect(c.state).toBe('live');
-    expect(c.lastMessageAt).not.toBeNull();
+    expect(s.received).toBe(3);
+    expect(s.lastMessageAt).toBe(42);
   });
-  it('never applies a message twice', () => {
-    const { c, sources } = setup();
-    const got: string[] = [];
-    c.subscribe({ patterns: ['shop.>'], onMessage: (m) => got.push(m.id) });
-    const es = sources[0];
-    es.send('point', env('1-e', 'shop.a'));
-    es.send('point', env('2-e', 'shop.a'));
-    es.send('point', env('2-e', 'shop.a')); // resent after a resume
-    es.send('point', env('1-e', 'shop.a'));
-    es.send('point', env('10-e', 'shop.a')); // 10 > 2 numerically
-    expect(got).toEqual(['1-e', '2-e', '10-e']);
-    expect(c.duplicates).toBe(2);
+
+  it('maps the client states onto the badge: live, reconnecting, offline after three tries', () => {
+    const { s, fake } = setup();
+    const seen: string[] = [];
+    s.onChange(() => seen.push(s.state));
+    fake().state('live');
+    fake().stats.reconnects = 1;
+    fake().state('reconnecting', 'network');
+    fake().stats.reconnects = 3;
+    fake().state('reconnecting', 'network');
+    fake().state('live');
+    expect(seen).toEqual(['live', 'reconnecting', 'offline', 'live']);
+    expect(s.reason).toBe('');
   });
-  it('listens for the well-known types, declared types and unnamed messages', () => {
-    const { c, sources } = setup(['x.>'], ['deploy']);
-    const got: string[] = [];
-    c.subscribe({ patterns: ['x.>'], onMessage: (m) => got.push(m.type) });
-    for (const [i, t] of ['point', 'stats', 'alert', 'event', 'deploy'].entries()) sources[0].send(t, env(`${i + 1}-e`, 'x.y', t));
-    sources[0].send('message', env('9-e', 'x.y', 'custom'));
-    expect(got).toEqual(['point', 'stats', 'alert', 'event', 'deploy', 'custom']);
+
+  it('tells the page when the client gave up, with the reason', () => {
+    const onGiveUp = vi.fn();
+    const { s, fake } = setup(['a'], { onGiveUp });
+    fake().state('closed', 'unauthorized: token expired');
+    expect(s.state).toBe('offline');
+    expect(onGiveUp).toHaveBeenCalledWith('unauthorized: token expired');
   });
-  it('listens for more types on demand, also after a reconnect', () => {
-    const { c, sources, timers } = setup(['x.>']);
-    const got: string[] = [];
-    c.subscribe({ patterns: ['x.>'], onMessage: (m) => got.push(m.type) });
-    sources[0].send('deploy', env('1-e', 'x.y', 'deploy'));
-    c.listen(['deploy', 'point', 'reset']);
-    sources[0].send('deploy', env('2-e', 'x.y', 'deploy'));
-    expect(got).toEqual(['deploy']);
-    expect(sources[0].listeners.get('point')).toHaveLength(1);
-    sources[0].error(2);
-    timers[0]();
-    sources[1].send('deploy', env('3-e', 'x.y', 'deploy'));
-    expect(got).toEqual(['deploy', 'deploy']);
-  });
-  it('shows reconnecting, then offline, from readyState and errors', () => {
-    const { c, sources } = setup();
-    sources[0].open();
-    sources[0].error(0);
-    expect(c.state).toBe('reconnecting');
-    sources[0].open();
-    expect(c.state).toBe('live');
-    sources[0].error(0);
-    sources[0].error(0);
-    sources[0].error(0);
-    expect(c.state).toBe('offline');
-  });
-  it('reconnects with since=<last id> when the browser gives up', () => {
-    const { c, sources, timers, gaveUp } = setup(['shop.>']);
-    c.subscribe({ patterns: ['shop.>'], onMessage: () => {} });
-    sources[0].open();
-    sources[0].send('point', env('9-e', 'shop.a'));
-    sources[0].send('point', env('12-e', 'shop.b'));
-    sources[0].error(2);
-    expect(c.state).toBe('offline');
-    expect(gaveUp()).toBe(1);
-    expect(sources[0].closed).toBe(true);
-    timers[0]();
-    expect(sources).toHaveLength(2);
-    expect(sources[1].url).toContain('&since=12-e');
-  });
-  it('on reset, forgets seen ids and tells the affected widgets', () => {
-    const { c, sources } = setup(['shop.>', 'host.*.cpu']);
-    const got: string[] = [];
+
+  it('on a reset, tells the widgets whose patterns it names, or all when it names none of ours', () => {
+    const { s, fake } = setup(['shop.>', 'host.*.cpu']);
     const resets: string[] = [];
-    c.subscribe({ patterns: ['shop.>'], onMessage: (m) => got.push(m.id), onReset: (r) => resets.push('shop:' + r) });
-    c.subscribe({ patterns: ['host.*.cpu'], onMessage: () => {}, onReset: () => resets.push('host') });
-    sources[0].send('point', env('5-e', 'shop.a'));
-    sources[0].send('reset', { topics: ['shop.>'], reason: 'history trimmed' });
+    s.subscribe({ patterns: ['shop.>'], onMessage() {}, onReset: (r) => resets.push(`shop:${r}`) });
+    s.subscribe({ patterns: ['host.*.cpu'], onMessage() {}, onReset: (r) => resets.push(`cpu:${r}`) });
+    fake().reset(['shop.>']);
     expect(resets).toEqual(['shop:history trimmed']);
-    sources[0].send('point', env('5-e', 'shop.a')); // backlog again after the reset
-    expect(got).toEqual(['5-e', '5-e']);
+    fake().reset(['other.>'], 'unknown id');
+    expect(resets).toEqual(['shop:history trimmed', 'shop:unknown id', 'cpu:unknown id']);
+    expect(s.lastReset).toEqual({ topics: ['other.>'], reason: 'unknown id' });
   });
-  it('a reset naming no known pattern resets everyone', () => {
-    const { c, sources } = setup(['a']);
-    let n = 0;
-    c.subscribe({ patterns: ['a'], onMessage: () => {}, onReset: () => n++ });
-    sources[0].send('reset', 'not json');
-    expect(n).toBe(1);
-  });
-  it('ignores payloads that are not envelopes and survives a failing widget', () => {
-    const { c, sources } = setup(['a']);
+
+  it('survives a widget that throws, and stops on close', () => {
+    const { s, fake } = setup(['a']);
     const got: string[] = [];
-    c.subscribe({ patterns: ['a'], onMessage: () => { throw new Error('boom'); } });
-    c.subscribe({ patterns: ['a'], onMessage: (m) => got.push(m.id) });
-    sources[0].send('point', 'nope');
-    sources[0].send('point', { hello: 1 });
-    const err = console.error;
-    console.error = () => {};
-    sources[0].send('point', env('1-e', 'a'));
-    console.error = err;
+    const err = vi.spyOn(console, 'error').mockImplementation(() => {});
+    s.subscribe({ patterns: ['a'], onMessage: () => { throw new Error('boom'); } });
+    s.subscribe({ patterns: ['a'], onMessage: (m) => got.push(m.id) });
+    fake().message('a', '1-e');
     expect(got).toEqual(['1-e']);
+    expect(err).toHaveBeenCalled();
+    s.close();
+    expect(fake().closed).toBe(true);
+    err.mockRestore();
+  });
+
+  it('reconnect starts a fresh client; no patterns needs none', () => {
+    const { s, fakes } = setup(['a']);
+    s.reconnect();
+    expect(fakes).toHaveLength(2);
+    expect(fakes[0].closed).toBe(true);
+    const empty = setup([]);
+    expect(empty.fakes).toHaveLength(0);
+    expect(empty.s.state).toBe('live');
   });
 });

@@ -1,91 +1,59 @@
-// One shared Server-Sent Events stream per page. The stream subscribes to the
-// union of the widgets' patterns and routes each message to the widgets whose
-// patterns match its topic, once: a per-topic last-seen id drops anything
-// delivered twice (the browser resumes with Last-Event-ID by itself; when it
-// gives up, we reconnect with since=<last id>). `event: reset` clears the
-// affected state and tells the widgets to reload their history.
+// One shared stream per page, over the livedash JavaScript client
+// (clients/js, the same code other sites load as /livedash.js): the client
+// keeps the connection (SSE over fetch, the token in a header), resumes by
+// id across every reconnect with no duplicate and no gap, backs off, and
+// says when it had to reset. This adapter routes each message to the
+// widgets whose patterns match its topic, turns the client's states into
+// the badge's, and tells the widgets of a reset so they reload history.
 
-import { type Envelope, parseEnvelope } from './envelope';
-import { LastSeen, compareIds } from './ids';
-import { matchAny, matchTopic } from './pattern';
+import { connect, type ConnectOptions, type ResetInfo, type State } from 'livedash';
+import type { Envelope } from './envelope';
+import { matchAny } from './pattern';
+import { getToken } from './token';
 
 export type ConnState = 'connecting' | 'live' | 'reconnecting' | 'offline';
-
-export const KNOWN_TYPES = ['point', 'stats', 'alert', 'event'];
+export type { ResetInfo };
 
 export interface Subscriber {
   patterns: readonly string[];
   onMessage(m: Envelope): void;
-  /** Called on `event: reset` for these patterns: clear state, reload history. */
+  /** Called on a reset of these patterns: clear state, reload history. */
   onReset?(reason: string): void;
 }
 
-export interface ResetInfo {
-  topics: string[];
-  reason: string;
-}
-
-/** The subset of EventSource the client uses, so tests can pass a fake. */
-export interface EventSourceLike {
-  readyState: number;
-  onopen: ((ev: Event) => void) | null;
-  onerror: ((ev: Event) => void) | null;
-  onmessage: ((ev: MessageEvent) => void) | null;
-  addEventListener(type: string, fn: (ev: MessageEvent) => void): void;
+/** What the adapter needs of the client, so tests can pass a fake. */
+export interface ClientLike {
+  on(event: 'state', fn: (s: { state: State; reason: string }) => void): () => void;
+  subscribe(patterns: readonly string[], o: { backlog?: number; onMessage(m: Envelope): void; onReset(r: ResetInfo): void }): { unsubscribe(): void };
+  readonly stats: { reconnects: number };
   close(): void;
 }
 
 export interface StreamOptions {
   patterns: readonly string[];
-  /** Extra message types to listen for, besides the well-known ones. */
-  types?: readonly string[];
-  /** Builds the stream URL for the patterns, resuming after since when given. */
-  url(patterns: readonly string[], since?: string): string;
-  open?(url: string): EventSourceLike;
-  /** Called when the browser gave up; may check the token (a 401) before we retry. */
-  onGiveUp?(): void;
+  /** Messages per topic a fresh stream starts with (the server's default is 50). */
+  backlog?: number;
+  /** Called when the client gave up (a 401, a bad request); the page may check the token. */
+  onGiveUp?(reason: string): void;
+  /** Makes the client; the default connects to this page's server with the app's token. */
+  connect?(o: ConnectOptions): ClientLike;
   now?(): number;
-  setTimeout?(fn: () => void, ms: number): unknown;
-  clearTimeout?(t: unknown): void;
 }
 
-const CLOSED = 2;
-const CONNECTING = 0;
+/** Reconnect attempts in a row after which the badge says offline. */
+const OFFLINE_AFTER = 3;
 
 export class StreamClient {
-  private es: EventSourceLike | null = null;
+  private client: ClientLike | null = null;
   private subs = new Set<Subscriber>();
-  private seen = new LastSeen();
-  private lastId: string | undefined;
   private listeners = new Set<() => void>();
-  private retryTimer: unknown = null;
-  private retries = 0;
-  private errorsSinceOpen = 0;
-  private closed = false;
-  private types: Set<string>;
-  private onData = (ev: MessageEvent) => this.handle(String(ev.data), ev.lastEventId);
   state: ConnState = 'connecting';
+  reason = '';
   lastMessageAt: number | null = null;
   lastReset: ResetInfo | null = null;
   received = 0;
-  duplicates = 0;
 
-  constructor(private opts: StreamOptions) {
-    this.types = new Set([...KNOWN_TYPES, ...(opts.types ?? [])]);
-  }
-
-  /**
-   * Also receives messages of these types, from now on and after
-   * reconnects: SSE delivers each type as its own event, and only the
-   * types listened for reach the page.
-   */
-  listen(types: Iterable<string>): void {
-    for (const t of types) {
-      if (this.types.has(t) || t === 'reset' || t === '') continue;
-      this.types.add(t);
-      this.es?.addEventListener(t, this.onData);
-    }
-  }
+  constructor(private opts: StreamOptions) {}
 
   get patterns(): readonly string[] {
     return this.opts.patterns;
@@ -115,78 +83,54 @@ export class StreamClient {
   }
 
   start(): void {
-    this.closed = false;
     if (this.opts.patterns.length === 0) {
       this.setState('live');
       return;
     }
-    this.connect();
+    this.open();
   }
 
-  private connect(): void {
-    const open = this.opts.open ?? ((u: string) => new EventSource(u) as unknown as EventSourceLike);
-    const es = open(this.opts.url(this.opts.patterns, this.lastId));
-    this.es = es;
-    es.onopen = () => {
-      this.retries = 0;
-      this.errorsSinceOpen = 0;
-      this.setState('live');
-    };
-    es.onerror = () => {
-      if (this.es !== es || this.closed) return;
-      if (es.readyState === CONNECTING) {
-        // The browser retries by itself, with Last-Event-ID. After a few
-        // failed tries in a row the server is down as far as a user cares.
-        this.errorsSinceOpen++;
-        this.setState(this.errorsSinceOpen >= 3 ? 'offline' : 'reconnecting');
-        return;
+  private open(): void {
+    const make = this.opts.connect ?? ((o: ConnectOptions) => connect(o) as unknown as ClientLike);
+    const token = getToken() ?? undefined;
+    const c = make({ token }); // the page's own server
+    this.client = c;
+    c.on('state', ({ state, reason }) => {
+      if (this.client !== c) return;
+      this.reason = reason;
+      switch (state) {
+        case 'live':
+          this.setState('live');
+          break;
+        case 'reconnecting':
+          this.setState(c.stats.reconnects >= OFFLINE_AFTER ? 'offline' : 'reconnecting');
+          break;
+        case 'closed':
+          this.setState('offline');
+          this.opts.onGiveUp?.(reason);
+          break;
+        default:
+          this.setState('connecting');
       }
-      if (es.readyState === CLOSED) this.giveUp(es);
-    };
-    es.onmessage = this.onData; // messages without an event: line
-    for (const t of this.types) es.addEventListener(t, this.onData);
-    es.addEventListener('reset', (ev: MessageEvent) => this.handleReset(String(ev.data)));
+    });
+    c.subscribe(this.opts.patterns, {
+      backlog: this.opts.backlog,
+      onMessage: (m) => this.handle(m),
+      onReset: (r) => this.handleReset(r),
+    });
   }
 
-  private giveUp(es: EventSourceLike): void {
-    es.close();
-    this.es = null;
-    this.setState('offline');
-    this.opts.onGiveUp?.();
-    const delay = Math.min(30_000, 1000 * 2 ** this.retries) * (0.75 + Math.random() * 0.5);
-    this.retries = Math.min(this.retries + 1, 10);
-    const st = this.opts.setTimeout ?? ((fn: () => void, ms: number) => setTimeout(fn, ms));
-    this.retryTimer = st(() => {
-      this.retryTimer = null;
-      if (!this.closed) {
-        this.setState('reconnecting');
-        this.connect();
-      }
-    }, delay);
-  }
-
-  /** Retry now (e.g. after a new token was entered). */
+  /** Starts over with a fresh connection (e.g. after a new token was entered). */
   reconnect(): void {
-    if (this.retryTimer !== null) (this.opts.clearTimeout ?? clearTimeout)(this.retryTimer as never);
-    this.retryTimer = null;
-    this.es?.close();
-    this.es = null;
-    this.retries = 0;
+    this.client?.close();
+    this.client = null;
     this.setState('reconnecting');
-    this.connect();
+    this.open();
   }
 
-  /** Handles one data payload; exported behaviour for tests via the fake. */
-  handle(text: string, lastEventId?: string): void {
-    const m = parseEnvelope(text);
-    if (!m) return;
+  /** Routes one message (the client has dropped repeats already). */
+  handle(m: Envelope): void {
     this.received++;
-    if (!this.seen.accept(m.topic, m.id)) {
-      this.duplicates++;
-      return;
-    }
-    const id = m.id || lastEventId;
-    if (id && (this.lastId === undefined || (compareIds(id, this.lastId) ?? 1) > 0)) this.lastId = id;
     this.lastMessageAt = (this.opts.now ?? Date.now)();
     if (this.state !== 'live') this.state = 'live';
     for (const s of this.subs) {
@@ -201,30 +145,17 @@ export class StreamClient {
     this.emit();
   }
 
-  handleReset(text: string): void {
-    let info: ResetInfo = { topics: [], reason: '' };
-    try {
-      const d = JSON.parse(text);
-      info = { topics: Array.isArray(d?.topics) ? d.topics.map(String) : [], reason: String(d?.reason ?? '') };
-    } catch {
-      /* a reset without data resets everything */
-    }
+  /** Tells the widgets whose patterns the reset names (all, when it names none of ours). */
+  handleReset(info: ResetInfo): void {
     this.lastReset = info;
     const all = info.topics.length === 0 || !info.topics.some((p) => this.opts.patterns.includes(p));
-    const affected = (patterns: readonly string[]) => all || patterns.some((p) => info.topics.includes(p));
-    // Forget what we saw on the affected topics: the backlog that follows may
-    // reuse ids of a new epoch, or start before what we had.
-    this.seen.forget((t) => all || info.topics.some((p) => matchTopic(p, t)));
-    this.lastId = undefined;
-    for (const s of this.subs) if (affected(s.patterns)) s.onReset?.(info.reason);
+    for (const s of this.subs) if (all || s.patterns.some((p) => info.topics.includes(p))) s.onReset?.(info.reason);
     this.emit();
   }
 
   close(): void {
-    this.closed = true;
-    if (this.retryTimer !== null) (this.opts.clearTimeout ?? clearTimeout)(this.retryTimer as never);
-    this.es?.close();
-    this.es = null;
+    this.client?.close();
+    this.client = null;
     this.subs.clear();
     this.listeners.clear();
   }

@@ -1,12 +1,12 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { api, ApiError, streamURL } from '../api/api';
+import { api, ApiError } from '../api/api';
 import { Header } from '../components/Header';
 import { StreamContext, useSize } from '../components/hooks';
 import { Link } from '../components/Link';
 import { WidgetCard } from '../components/WidgetCard';
 import { RangePicker, TimeRangeContext, useUrlTimeRange } from '../components/TimeRange';
 import { ConnectionBadge } from '../components/ConnectionBadge';
-import { columnsFor, dashboardPatterns, dashboardTypes, span, type Dashboard } from '../lib/dashboard';
+import { columnsFor, dashboardPatterns, span, type Dashboard } from '../lib/dashboard';
 import { StreamClient } from '../lib/stream';
 import { nextBoard, parseKiosk } from '../lib/kiosk';
 import { dashboardPath, navigate } from '../lib/route';
@@ -64,7 +64,6 @@ export function DashboardPage({ name, embed = false, widgetId }: { name: string;
 
   const widgets = dash ? (widgetId ? dash.widgets.filter((w) => w.id === widgetId) : dash.widgets) : [];
   const patternKey = dashboardPatterns(widgets).join('\n');
-  const typeKey = dashboardTypes(widgets).join('\n');
 
   // The stream depends only on what the widgets read: a definition that
   // changes titles or layout does not interrupt it.
@@ -74,9 +73,7 @@ export function DashboardPage({ name, embed = false, widgetId }: { name: string;
     const patterns = patternKey ? patternKey.split('\n') : [];
     const s = new StreamClient({
       patterns,
-      types: typeKey ? typeKey.split('\n') : [],
-      url: streamURL,
-      // The browser gave up: ask the API once, so a 401 shows the sign-in panel.
+      // The client gave up: ask the API once, so a 401 shows the sign-in panel.
       onGiveUp: () => {
         if (patterns[0]) api.topics(patterns[0]).catch(() => {});
       },
@@ -87,7 +84,7 @@ export function DashboardPage({ name, embed = false, widgetId }: { name: string;
       s.close();
       setStream(null);
     };
-  }, [loaded, patternKey, typeKey]);
+  }, [loaded, patternKey]);
 
   if (err) {
     if (err.status === 401) return null; // the sign-in panel takes over

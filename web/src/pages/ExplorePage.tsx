@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
-import { api, ApiError, openFetchStream } from '../api/api';
+import { api, ApiError } from '../api/api';
 import { Header } from '../components/Header';
 import { RangePicker, TimeRangeContext, useUrlTimeRange } from '../components/TimeRange';
 import { StreamContext, useSize } from '../components/hooks';
@@ -41,9 +41,9 @@ export function ExplorePage({ patterns }: { patterns: string[] }) {
     let alive = true;
     const s = new StreamClient({
       patterns,
-      // Every type, also ones the list did not name; the last message of each
-      // topic, so the header knows the stream is flowing (widgets apply each once).
-      ...openFetchStream(1),
+      // The last message of each topic, so the header knows the stream is
+      // flowing (widgets apply each once).
+      backlog: 1,
       onGiveUp: () => void api.topics(patterns[0]).catch(() => {}),
     });
     // Only what changes the plan becomes state: most messages change nothing here.
@@ -65,7 +65,6 @@ export function ExplorePage({ patterns }: { patterns: string[] }) {
         if (!alive) return;
         const ts: ExploreTopic[] = [];
         for (const l of lists) for (const t of l ?? []) ts.push({ topic: t.topic, type: t.last?.type ?? 'point', data: t.last?.data, ts: t.last?.ts });
-        s.listen(ts.map((t) => t.type));
         learn(ts, true);
       },
       (e) => alive && setErr(e instanceof ApiError ? e : new ApiError(0, String(e))),
@@ -83,10 +82,6 @@ export function ExplorePage({ patterns }: { patterns: string[] }) {
   // The plan is fixed at the time each topic was learnt, so a widget's
   // window does not change under it as time passes.
   const plan = useMemo(() => explorePlan(patterns, [...(topics?.values() ?? [])], Date.now()), [topics, key]); // eslint-disable-line react-hooks/exhaustive-deps
-  const types = [...new Set([...(topics?.values() ?? [])].map((t) => t.type))];
-  useEffect(() => {
-    if (stream) stream.listen(types);
-  }, [stream, types.join('\n')]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const title = patterns.length ? patterns.join(', ') : 'Explore';
   let body;
