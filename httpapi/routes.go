@@ -16,6 +16,13 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/v1/dashboards/{name}", s.handleDashboard())
 	mux.Handle("PUT /api/v1/dashboards/{name}", s.handlePutDashboard())
 	mux.Handle("DELETE /api/v1/dashboards/{name}", s.handleDeleteDashboard())
+	// InfluxDB- and OpenTelemetry-compatible ingest (docs/ingest.md).
+	mux.Handle("POST /write", s.handleInfluxWrite(influxV1))
+	mux.Handle("POST /api/v2/write", s.handleInfluxWrite(influxV2))
+	mux.Handle("POST /query", s.handleInfluxQuery())
+	mux.Handle("GET /ping", s.handlePing())
+	mux.Handle("GET /health", s.handleInfluxHealth())
+	mux.Handle("POST /otlp/v1/metrics", s.handleOTLPMetrics())
 	mux.Handle("GET /healthz", s.handleHealth())
 	mux.Handle("GET /readyz", s.handleReady())
 	if s.metrics != nil {

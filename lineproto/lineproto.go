@@ -231,10 +231,10 @@ func parseLine(line []byte, toMillis func(int64) (int64, bool), nowMS int64) (li
 
 	slices.SortStableFunc(tags, func(a, b tag) int { return strings.Compare(a.key, b.key) })
 	var topic strings.Builder
-	topic.WriteString(sanitize(measurement, true))
+	topic.WriteString(livedash.Sanitize(measurement, true))
 	for _, t := range tags {
 		topic.WriteByte('.')
-		topic.WriteString(sanitize(t.value, false))
+		topic.WriteString(livedash.Sanitize(t.value, false))
 	}
 	if err := livedash.ValidateTopic(topic.String()); err != nil {
 		return livedash.Message{}, invalid("measurement %q and tags give an invalid topic: %s", measurement, livedash.ErrorMessage(err))
@@ -461,24 +461,6 @@ func fieldsJSON(fields []field) []byte {
 		b = append(b, f.value...)
 	}
 	return append(b, '}')
-}
-
-// sanitize makes s usable in a topic: every character outside
-// [A-Za-z0-9_-] (and '.', when keepDots) becomes '_'.
-func sanitize(s string, keepDots bool) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s { // invalid UTF-8 bytes come as RuneError, one each
-		switch {
-		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '-':
-			b.WriteRune(r)
-		case r == '.' && keepDots:
-			b.WriteByte('.')
-		default:
-			b.WriteByte('_')
-		}
-	}
-	return b.String()
 }
 
 // clip shortens b for an error message.
