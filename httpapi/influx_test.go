@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	influx1 "github.com/influxdata/influxdb1-client/v2"
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
 	influxhttp "github.com/influxdata/influxdb-client-go/v2/api/http"
+	influx1 "github.com/influxdata/influxdb1-client/v2"
 
 	"github.com/livedash/livedash/config"
 )
@@ -124,7 +124,7 @@ func TestInfluxV2ClientWrites(t *testing.T) {
 	}
 	// What the client called: nothing before writing but what we asked.
 	want := []string{"GET /ping", "GET /health", "POST /api/v2/write", "POST /api/v2/write", "POST /api/v2/write", "POST /api/v2/write"}
-		if got := slices.DeleteFunc(log.seen(), func(p string) bool { return p == "GET /api/v1/history" }); !slices.Equal(got, want) {
+	if got := slices.DeleteFunc(log.seen(), func(p string) bool { return p == "GET /api/v1/history" }); !slices.Equal(got, want) {
 		t.Fatalf("client requests: %v", got)
 	}
 }
