@@ -183,9 +183,10 @@ func (r *Receiver) Convert(req *colmetricpb.ExportMetricsServiceRequest, now tim
 				resAttrs = append(resAttrs, kv)
 			}
 		}
+		resKey := seriesKey(res)
 		for _, sm := range rm.GetScopeMetrics() {
 			for _, m := range sm.GetMetrics() {
-				r.convertMetric(b, service, resAttrs, m, nowMS)
+				r.convertMetric(b, service, resKey, resAttrs, m, nowMS)
 			}
 		}
 	}
@@ -200,7 +201,9 @@ type point interface {
 	GetFlags() uint32
 }
 
-func (r *Receiver) convertMetric(b *Batch, service string, resAttrs []*commonpb.KeyValue, m *metricspb.Metric, nowMS int64) {
+// convertMetric converts m's points into b. resKey names the resource's
+// series (all its attributes), resAttrs are those that join the topic.
+func (r *Receiver) convertMetric(b *Batch, service, resKey string, resAttrs []*commonpb.KeyValue, m *metricspb.Metric, nowMS int64) {
 	name := m.GetName()
 	metricKey := r.opts.Prefix + "." + livedash.Sanitize(service, false) + "." + livedash.Sanitize(name, true)
 	each := func(p point, data func() (any, error)) {
@@ -241,7 +244,7 @@ func (r *Receiver) convertMetric(b *Batch, service string, resAttrs []*commonpb.
 	case *metricspb.Metric_Sum:
 		sum := d.Sum
 		for _, p := range sum.GetDataPoints() {
-			each(p, func() (any, error) { return r.sumData(sum, p, metricKey) })
+			each(p, func() (any, error) { return r.sumData(sum, p, metricKey+"\x00"+resKey) })
 		}
 	case *metricspb.Metric_Histogram:
 		for _, p := range d.Histogram.GetDataPoints() {
@@ -389,8 +392,8 @@ func number(p *metricspb.NumberDataPoint) (float64, error) {
 }
 
 // sumData is a sum point's data: a bare number unless monotonic, then the
-// value and its per-second rate.
-func (r *Receiver) sumData(sum *metricspb.Sum, p *metricspb.NumberDataPoint, metricKey string) (any, error) {
+// value and its per-second rate. series names the metric and resource.
+func (r *Receiver) sumData(sum *metricspb.Sum, p *metricspb.NumberDataPoint, series string) (any, error) {
 	v, err := number(p)
 	if err != nil || !sum.GetIsMonotonic() {
 		return v, err
@@ -406,7 +409,7 @@ func (r *Receiver) sumData(sum *metricspb.Sum, p *metricspb.NumberDataPoint, met
 	}
 	// The series key: the metric and every attribute, resource ones too
 	// (the topic alone may merge series that differ in a left-out attribute).
-	if rate, ok := r.rates.Rate(metricKey+"\x00"+seriesKey(p.GetAttributes()), v, tsMS, startMS); ok {
+	if rate, ok := r.rates.Rate(series+"\x00"+seriesKey(p.GetAttributes()), v, tsMS, startMS); ok {
 		out["rate"] = rate
 	}
 	return out, nil
