@@ -28,9 +28,9 @@ type Rates struct {
 }
 
 type sample struct {
-	value   float64
-	tsMS    int64
-	startMS int64
+	value float64
+	ts    int64 // unix ns
+	start int64 // unix ns, 0 when unknown
 }
 
 // New returns a Rates that remembers at most maxSeries series
@@ -43,41 +43,41 @@ func New(maxSeries int) *Rates {
 	return &Rates{max: maxSeries, last: map[string]sample{}}
 }
 
-// Rate records value of series key at tsMS (unix ms) and returns its
-// per-second rate since the series' previous sample. startMS is when the
-// counter started counting (unix ms, 0 when unknown, as for Prometheus
+// Rate records value of series key at ts (unix ns) and returns its
+// per-second rate since the series' previous sample. start is when the
+// counter started counting (unix ns, 0 when unknown, as for Prometheus
 // text). ok is false for the first sample of a series, a sample not newer
 // than the previous one, or a series that does not fit in memory.
-func (r *Rates) Rate(key string, value float64, tsMS, startMS int64) (rate float64, ok bool) {
+func (r *Rates) Rate(key string, value float64, ts, start int64) (rate float64, ok bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	prev, seen := r.last[key]
 	if !seen && len(r.last) >= r.max {
-		r.evictBefore(tsMS - staleAfter.Milliseconds())
+		r.evictBefore(ts - staleAfter.Nanoseconds())
 		if len(r.last) >= r.max {
 			return 0, false
 		}
 	}
-	if seen && tsMS <= prev.tsMS {
+	if seen && ts <= prev.ts {
 		return 0, false // a repeat or out of order: keep the newer sample
 	}
-	r.last[key] = sample{value: value, tsMS: tsMS, startMS: startMS}
+	r.last[key] = sample{value: value, ts: ts, start: start}
 	if !seen {
 		return 0, false
 	}
 	increase := value - prev.value
-	from := prev.tsMS
-	restarted := value < prev.value || (startMS != 0 && prev.startMS != 0 && startMS != prev.startMS)
+	from := prev.ts
+	restarted := value < prev.value || (start != 0 && prev.start != 0 && start != prev.start)
 	if restarted {
 		increase = value // counted from zero since the restart
-		if startMS > from && startMS < tsMS {
-			from = startMS
+		if start > from && start < ts {
+			from = start
 		}
 	}
 	if increase < 0 {
 		increase = 0
 	}
-	return increase / (float64(tsMS-from) / 1000), true
+	return increase / (float64(ts-from) / 1e9), true
 }
 
 // Len is the number of series remembered.
@@ -87,9 +87,9 @@ func (r *Rates) Len() int {
 	return len(r.last)
 }
 
-func (r *Rates) evictBefore(tsMS int64) {
+func (r *Rates) evictBefore(ts int64) {
 	for k, s := range r.last {
-		if s.tsMS < tsMS {
+		if s.ts < ts {
 			delete(r.last, k)
 		}
 	}

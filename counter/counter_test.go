@@ -26,7 +26,7 @@ func TestRate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := New(0)
 			for i, s := range tc.steps {
-				rate, ok := r.Rate("k", s.value, s.ts, s.start)
+				rate, ok := r.Rate("k", s.value, s.ts*1e6, s.start*1e6) // ms in the table
 				if ok != s.ok || math.Abs(rate-s.rate) > 1e-9 {
 					t.Fatalf("step %d: got %v, %v; want %v, %v", i, rate, ok, s.rate, s.ok)
 				}
@@ -37,16 +37,17 @@ func TestRate(t *testing.T) {
 
 func TestRateMemoryIsBounded(t *testing.T) {
 	r := New(2)
-	r.Rate("a", 1, 1000, 0)
-	r.Rate("b", 1, 1000, 0)
-	r.Rate("c", 1, 1000, 0) // no room: not remembered
-	if _, ok := r.Rate("c", 2, 2000, 0); ok || r.Len() != 2 {
+	sec := int64(1e9)
+	r.Rate("a", 1, sec, 0)
+	r.Rate("b", 1, sec, 0)
+	r.Rate("c", 1, sec, 0) // no room: not remembered
+	if _, ok := r.Rate("c", 2, 2*sec, 0); ok || r.Len() != 2 {
 		t.Fatalf("series past the bound got a rate (len %d)", r.Len())
 	}
 	// An hour later the old series are stale and make room.
-	hour := int64(3600_000)
+	hour := 3600 * sec
 	r.Rate("c", 1, 2*hour, 0)
-	if rate, ok := r.Rate("c", 3, 2*hour+1000, 0); !ok || rate != 2 {
+	if rate, ok := r.Rate("c", 3, 2*hour+sec, 0); !ok || rate != 2 {
 		t.Fatalf("got %v, %v after the stale series went", rate, ok)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/exporters/otlp/otlpmetric/otlpmetrichttp"
 	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/resource"
 	colmetricpb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
@@ -65,7 +67,12 @@ func (j jsonTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // sdkMeter returns a meter whose provider exports to e through the real
 // OTLP/HTTP exporter on each ForceFlush.
-func sdkMeter(t *testing.T, e *env, token string, jsonBodies bool) (metric.Meter, *sdkmetric.MeterProvider) {
+func sdkMeter(t *testing.T, e *env, token string, jsonBodies bool, extra ...otlpmetrichttp.Option) (metric.Meter, *sdkmetric.MeterProvider) {
+	return sdkMeterWith(t, e, token, jsonBodies, extra, nil)
+}
+
+// sdkMeterWith is sdkMeter with more exporter and provider options.
+func sdkMeterWith(t *testing.T, e *env, token string, jsonBodies bool, extra []otlpmetrichttp.Option, provider []sdkmetric.Option) (metric.Meter, *sdkmetric.MeterProvider) {
 	opts := []otlpmetrichttp.Option{
 		otlpmetrichttp.WithEndpointURL(e.url + "/otlp/v1/metrics"),
 		otlpmetrichttp.WithHeaders(map[string]string{"Authorization": "Bearer " + token}),
@@ -76,13 +83,13 @@ func sdkMeter(t *testing.T, e *env, token string, jsonBodies bool) (metric.Meter
 	} else {
 		opts = append(opts, otlpmetrichttp.WithCompression(otlpmetrichttp.GzipCompression))
 	}
-	exp, err := otlpmetrichttp.New(context.Background(), opts...)
+	exp, err := otlpmetrichttp.New(context.Background(), append(opts, extra...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	res := resource.NewSchemaless(attribute.String("service.name", "checkout"), attribute.String("host.name", "web1"), attribute.String("os.type", "linux"))
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithResource(res),
-		sdkmetric.WithReader(sdkmetric.NewPeriodicReader(exp, sdkmetric.WithInterval(time.Hour))))
+	mp := sdkmetric.NewMeterProvider(append([]sdkmetric.Option{sdkmetric.WithResource(res),
+		sdkmetric.WithReader(sdkmetric.NewPeriodicReader(exp, sdkmetric.WithInterval(time.Hour)))}, provider...)...)
 	t.Cleanup(func() { mp.Shutdown(context.Background()) })
 	return mp.Meter("test"), mp
 }
@@ -141,6 +148,46 @@ func TestOTLPSDKExports(t *testing.T) {
 				t.Fatalf("ts %d is not the point's time", h[0].TS)
 			}
 		})
+	}
+}
+
+// TestOTLPSDKDeltaAndExponential: the SDK exporting delta temporality and
+// a base-2 exponential histogram.
+func TestOTLPSDKDeltaAndExponential(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	delta := otlpmetrichttp.WithTemporalitySelector(func(sdkmetric.InstrumentKind) metricdata.Temporality { return metricdata.DeltaTemporality })
+	expView := sdkmetric.NewView(sdkmetric.Instrument{Name: "rpc.size"},
+		sdkmetric.Stream{Aggregation: sdkmetric.AggregationBase2ExponentialHistogram{MaxSize: 160, MaxScale: 20}})
+	meter, mp := sdkMeterWith(t, e, e.admin, false, []otlpmetrichttp.Option{delta}, []sdkmetric.Option{sdkmetric.WithView(expView)})
+	orders, _ := meter.Int64Counter("orders")
+	size, _ := meter.Float64Histogram("rpc.size")
+	orders.Add(ctx, 6)
+	for v := 1; v <= 100; v++ {
+		size.Record(ctx, float64(v))
+	}
+	if err := mp.ForceFlush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	orders.Add(ctx, 4)
+	if err := mp.ForceFlush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	o := e.history("otel.checkout.orders.>")
+	var first, second struct{ Value, Rate float64 }
+	if len(o) != 2 || json.Unmarshal(o[0].Data, &first) != nil || json.Unmarshal(o[1].Data, &second) != nil ||
+		first.Value != 6 || first.Rate <= 0 || second.Value != 4 || second.Rate <= 0 {
+		t.Fatalf("delta counter: %+v", o)
+	}
+	h := e.history("otel.checkout.rpc.size.>")
+	var st map[string]float64
+	if len(h) == 0 || h[0].Topic != "otel.checkout.rpc.size.web1" || json.Unmarshal(h[0].Data, &st) != nil {
+		t.Fatalf("exponential histogram: %+v", h)
+	}
+	// Buckets at scale 20 are narrow: the quantiles are within 1% or so.
+	if st["count"] != 100 || st["sum"] != 5050 || st["min"] != 1 || st["max"] != 100 ||
+		math.Abs(st["p50"]-50) > 1 || math.Abs(st["p90"]-90) > 1 || math.Abs(st["p99"]-99) > 1 {
+		t.Fatalf("exponential histogram data: %v", st)
 	}
 }
 

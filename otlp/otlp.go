@@ -399,17 +399,15 @@ func (r *Receiver) sumData(sum *metricspb.Sum, p *metricspb.NumberDataPoint, ser
 		return v, err
 	}
 	out := map[string]float64{"value": v}
-	tsMS := int64(p.GetTimeUnixNano() / 1e6)
-	startMS := int64(p.GetStartTimeUnixNano() / 1e6)
 	if sum.GetAggregationTemporality() == metricspb.AggregationTemporality_AGGREGATION_TEMPORALITY_DELTA {
-		if startMS > 0 && tsMS > startMS {
-			out["rate"] = v / (float64(tsMS-startMS) / 1000)
+		if start, end := p.GetStartTimeUnixNano(), p.GetTimeUnixNano(); start > 0 && end > start {
+			out["rate"] = v / (float64(end-start) / 1e9)
 		}
 		return out, nil
 	}
 	// The series key: the metric and every attribute, resource ones too
 	// (the topic alone may merge series that differ in a left-out attribute).
-	if rate, ok := r.rates.Rate(series+"\x00"+seriesKey(p.GetAttributes()), v, tsMS, startMS); ok {
+	if rate, ok := r.rates.Rate(series+"\x00"+seriesKey(p.GetAttributes()), v, int64(min(p.GetTimeUnixNano(), math.MaxInt64)), int64(min(p.GetStartTimeUnixNano(), math.MaxInt64))); ok {
 		out["rate"] = rate
 	}
 	return out, nil

@@ -339,7 +339,7 @@ func samplesToMessages(prefix string, ts int64, samples []Sample, rates *counter
 		var withRate []Sample
 		var perSecond []float64
 		for _, smp := range g.samples {
-			if r, ok := rates.Rate(topic+"\x00"+smp.LabelKey(), smp.Value, ts, 0); ok {
+			if r, ok := rates.Rate(topic+"\x00"+smp.LabelKey(), smp.Value, ts*1e6, 0); ok {
 				withRate = append(withRate, smp)
 				perSecond = append(perSecond, r)
 			}
