@@ -69,6 +69,7 @@ func (s *Server) handleInfluxQuery() http.Handler {
 			s.writeErrorAs(w, r, err, s.writeInfluxV1Error)
 			return
 		}
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10) // a query, not data
 		q := strings.TrimSpace(r.FormValue("q"))
 		if !strings.HasPrefix(strings.ToUpper(q), "CREATE DATABASE ") {
 			s.writeErrorAs(w, r, livedash.Errorf(livedash.EINVALID, "livedash takes writes only (POST /write); it answers no queries but CREATE DATABASE"), s.writeInfluxV1Error)
