@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -25,6 +26,8 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/livedash/livedash/config"
 )
 
 // jsonTransport makes the SDK's exporter speak OTLP/JSON: the SDK only
@@ -318,5 +321,62 @@ func TestOTLPBadInput(t *testing.T) {
 		if (code != 401 && code != 403) || protojson.Unmarshal([]byte(b), &s) != nil || s.GetMessage() == "" {
 			t.Fatalf("refused token: %d %s", code, b)
 		}
+	}
+}
+
+// TestCompatEndpointsShareLimits: rights on every topic a body produces,
+// the publish rate, and the topic cap hold on the Influx and OTLP
+// endpoints as on every publish path, and a refusal stores nothing.
+func TestCompatEndpointsShareLimits(t *testing.T) {
+	e := newEnv(t, func(c *envConfig) {
+		c.cfg.Limits.PublishRate = config.Rate{PerSecond: 3}
+		c.cfg.Limits.MaxTopics = 4
+	})
+	tok := e.grantToken("otel.svc.m.>", "pub", "cpu.>", "pub")
+	pb := func(m proto.Message) string { b, _ := proto.Marshal(m); return string(b) }
+	now := time.Now()
+	mixed := otlpRequest("m", now, "a")
+	mixed.ResourceMetrics[0].ScopeMetrics[0].Metrics = append(mixed.ResourceMetrics[0].ScopeMetrics[0].Metrics, otlpRequest("other", now, "a").ResourceMetrics[0].ScopeMetrics[0].Metrics...)
+	for _, tc := range []struct {
+		name, path, body string
+		headers          []string
+		status           int
+		want             string
+	}{
+		{"otlp: one topic outside the grant", "/otlp/v1/metrics", pb(mixed), []string{"Content-Type", "application/x-protobuf"}, 403, "otel.svc.other.a"},
+		{"influx: one topic outside the grant", "/api/v2/write?bucket=b", "cpu,host=a v=1\nmem,host=a v=1", nil, 403, `"code":"forbidden"`},
+		{"otlp: over the rate", "/otlp/v1/metrics", pb(otlpRequest("m", now, "a", "b", "c", "d")), []string{"Content-Type", "application/x-protobuf"}, 429, "rate"},
+		{"influx: over the rate", "/write?db=x", "cpu,host=a v=1\ncpu,host=b v=1\ncpu,host=c v=1\ncpu,host=d v=1", nil, 429, "rate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			head := e.store.Head()
+			status, b := e.do("POST", tc.path, tok, tc.body, tc.headers...)
+			if status != tc.status || !strings.Contains(b, tc.want) {
+				t.Fatalf("%d %q", status, b)
+			}
+			if e.store.Head() != head {
+				t.Fatal("a refused request stored something")
+			}
+		})
+	}
+	// The topic cap (4): three topics fit, then a body with two new ones
+	// is refused whole.
+	// Each call as another admin subject: a publish-rate bucket of its own.
+	n := 0
+	admin := func(path, body string, headers ...string) (int, string) {
+		n++
+		c := claims(fmt.Sprintf("admin%d", n))
+		c.Admin = true
+		return e.do("POST", path, e.token(c, time.Hour), body, headers...)
+	}
+	if status, b := admin("/api/v2/write?bucket=b", "cpu,host=a v=1\ncpu,host=b v=1\ncpu,host=c v=1"); status != 204 {
+		t.Fatalf("three topics: %d %s", status, b)
+	}
+	head := e.store.Head()
+	if status, b := admin("/otlp/v1/metrics", pb(otlpRequest("m", now, "a", "b")), "Content-Type", "application/x-protobuf"); status != 413 || !strings.Contains(b, "limits.max_topics") {
+		t.Fatalf("past the topic cap: %d %q", status, b)
+	}
+	if e.store.Head() != head {
+		t.Fatal("a request past the topic cap stored something")
 	}
 }
