@@ -269,17 +269,18 @@ func (r *Receiver) topic(metricKey string, resAttrs, attrs []*commonpb.KeyValue)
 	all := make([]kv, 0, len(resAttrs)+len(attrs))
 	for _, list := range [][]*commonpb.KeyValue{resAttrs, attrs} {
 		for _, a := range list {
-			v, ok := scalar(a.GetValue())
-			if !ok || slices.ContainsFunc(all, func(x kv) bool { return x.key == a.GetKey() }) {
-				continue // not a scalar, or a point attribute the resource already gave
+			if v, ok := scalar(a.GetValue()); ok { // arrays, maps, bytes left out
+				all = append(all, kv{a.GetKey(), v})
 			}
-			all = append(all, kv{a.GetKey(), v})
 		}
 	}
+	// By key; of a key given twice the first is kept (the resource's over
+	// the point's). Sorting keeps this O(n log n) for any count.
+	slices.SortStableFunc(all, func(a, b kv) int { return strings.Compare(a.key, b.key) })
+	all = slices.CompactFunc(all, func(a, b kv) bool { return a.key == b.key })
 	if max := r.opts.MaxAttributes; max > 0 && len(all) > max {
 		return "", fmt.Errorf("%d attributes, more than the limit of %d (otlp.max_attributes)", len(all), max)
 	}
-	slices.SortFunc(all, func(a, b kv) int { return strings.Compare(a.key, b.key) })
 	var t strings.Builder
 	t.WriteString(metricKey)
 	for _, a := range all {

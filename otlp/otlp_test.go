@@ -2,6 +2,7 @@ package otlp
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -186,5 +187,28 @@ func TestDecode(t *testing.T) {
 	}
 	if _, err := Decode([]byte("\xff"), ContentTypeProtobuf); err == nil {
 		t.Fatal("bad protobuf decoded")
+	}
+}
+
+// TestManyAttributesConvertQuickly: a point with a request's worth of
+// attributes (no cap configured) is refused quickly, not in quadratic time.
+func TestManyAttributesConvertQuickly(t *testing.T) {
+	var attrs []*commonpb.KeyValue
+	for i := 0; i < 60_000; i++ {
+		attrs = append(attrs, str(fmt.Sprintf("k%d", i), "v"))
+	}
+	req := request(nil, &metricspb.Metric{Name: "g", Data: &metricspb.Metric_Gauge{Gauge: &metricspb.Gauge{DataPoints: []*metricspb.NumberDataPoint{
+		{Value: &metricspb.NumberDataPoint_AsInt{AsInt: 1}, Attributes: attrs}}}}})
+	start := time.Now()
+	b := New(Options{}).Convert(req, t0)
+	if took := time.Since(start); took > 3*time.Second || b.Rejected != 1 {
+		t.Fatalf("took %v, rejected %d", took, b.Rejected)
+	}
+	// A point attribute the resource also gives is taken once, the resource's.
+	r := New(Options{ResourceAttributes: []string{"host.name"}})
+	got, _ := convert(t, r, request([]*commonpb.KeyValue{str("host.name", "web1")}, &metricspb.Metric{Name: "g", Data: &metricspb.Metric_Gauge{Gauge: &metricspb.Gauge{DataPoints: []*metricspb.NumberDataPoint{
+		{Value: &metricspb.NumberDataPoint_AsInt{AsInt: 1}, Attributes: []*commonpb.KeyValue{str("host.name", "other"), str("a", "x")}}}}}}))
+	if _, ok := got["otel.unknown_service.g.x.web1"]; !ok || len(got) != 1 {
+		t.Fatalf("%v", got)
 	}
 }
