@@ -68,7 +68,7 @@ bench:
 ## fuzz: each fuzz target for FUZZTIME (default 1m; docs/security.md has 5-minute runs).
 ## Their seed corpora (and past finds under testdata/fuzz) run in make test.
 FUZZTIME     ?= 1m
-FUZZ_TARGETS := .:FuzzDecodePublish .:FuzzPatterns .:FuzzCovers ./lineproto:FuzzParse ./httpapi:FuzzWebSocketFrame
+FUZZ_TARGETS := .:FuzzDecodePublish .:FuzzPatterns .:FuzzCovers ./lineproto:FuzzParse ./httpapi:FuzzWebSocketFrame ./otlp:FuzzConvert
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t##*:}; echo "== $$fn ($$pkg) for $(FUZZTIME)"; \

@@ -13,6 +13,7 @@ const (
 	ENOTFOUND     = "not_found"    // 404
 	ECONFLICT     = "conflict"     // 409
 	ETOOLARGE     = "too_large"    // 413
+	EUNSUPPORTED  = "unsupported"  // a body in a content type or encoding not taken: 415
 	ERATELIMITED  = "rate_limited" // 429
 	EUNAVAILABLE  = "unavailable"  // store or broker unreachable, shutting down: 503
 	EINTERNAL     = "internal"     // 500; the message is not shown to users

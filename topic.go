@@ -127,3 +127,23 @@ func Covers(outer, inner string) bool {
 		outer, inner = orest, irest
 	}
 }
+
+// Sanitize makes s usable in a topic: every character outside
+// [A-Za-z0-9_-] (and '.', when keepDots) becomes '_'. Each invalid UTF-8
+// byte becomes one '_'. The result may still be an invalid topic (empty,
+// an empty segment, too long): validate it.
+func Sanitize(s string, keepDots bool) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '-':
+			b.WriteRune(r)
+		case r == '.' && keepDots:
+			b.WriteByte('.')
+		default:
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}

@@ -58,6 +58,35 @@ type Config struct {
 	// https://dash.example.com), for the links in notifications; default
 	// the listen address.
 	PublicURL string `yaml:"public_url"`
+	// Influx configures POST /write and /api/v2/write (docs/ingest.md).
+	Influx Influx `yaml:"influx"`
+	// OTLP configures POST /otlp/v1/metrics (docs/ingest.md).
+	OTLP OTLP `yaml:"otlp"`
+}
+
+// Influx configures the InfluxDB-compatible write endpoints.
+type Influx struct {
+	// DBPrefix puts the database (1.x db=) or bucket (2.x bucket=) name,
+	// as one topic segment, before every topic of a write.
+	DBPrefix bool `yaml:"db_prefix"`
+}
+
+// OTLP configures the OpenTelemetry metrics receiver.
+type OTLP struct {
+	// Prefix starts every topic of a data point; default "otel".
+	Prefix string `yaml:"prefix"`
+	// ResourceAttributes are the resource attributes (besides service.name,
+	// always a segment) that join a data point's attributes in its topic;
+	// default [host.name].
+	ResourceAttributes []string `yaml:"resource_attributes"`
+	// MaxAttributes caps the attributes that name one data point's topic;
+	// a point with more is rejected. 0: no cap.
+	MaxAttributes int `yaml:"max_attributes"`
+	// MaxSeriesPerMetric caps the topics one metric (of one service) may
+	// create; points of new series past it are rejected. 0: no cap.
+	MaxSeriesPerMetric int `yaml:"max_series_per_metric"`
+	// MaxFuture rejects points stamped further ahead of the server's clock.
+	MaxFuture Duration `yaml:"max_future"`
 }
 
 // Location returns the time zone of Timezone (UTC when empty).
@@ -135,6 +164,10 @@ func Default() Config {
 			MaxTopics: 10_000, PatternsPerConnection: 200,
 			HistoryBytes: DefaultHistoryBytes, BacklogBytes: DefaultBacklogBytes,
 		},
+		OTLP: OTLP{
+			Prefix: "otel", ResourceAttributes: []string{"host.name"},
+			MaxAttributes: 8, MaxSeriesPerMetric: 1000, MaxFuture: Duration(10 * time.Minute),
+		},
 	}
 }
 
@@ -193,6 +226,9 @@ func (c Config) Validate() error {
 			return fmt.Errorf("config: limits.%s must not be negative", l.key)
 		}
 	}
+	if err := c.OTLP.validate(); err != nil {
+		return fmt.Errorf("config: otlp: %w", err)
+	}
 	if c.Limits.IdleTimeout < 0 || c.Limits.BodyTimeout < 0 {
 		return fmt.Errorf("config: limits.idle_timeout and limits.body_timeout must not be negative")
 	}
@@ -225,6 +261,24 @@ func (c Config) Validate() error {
 			return fmt.Errorf("config: scrape %d: prefix %q is already used by scrape %d (set prefix)", i, t.TopicPrefix(), j)
 		}
 		prefixes[t.TopicPrefix()] = i
+	}
+	return nil
+}
+
+func (o OTLP) validate() error {
+	if err := livedash.ValidateTopic(o.Prefix); err != nil {
+		return fmt.Errorf("prefix: %w", err)
+	}
+	if livedash.IsSys(o.Prefix) || o.Prefix == "sys" {
+		return fmt.Errorf("prefix %q: sys topics are the server's own", o.Prefix)
+	}
+	for _, a := range o.ResourceAttributes {
+		if a == "" || a == "service.name" {
+			return fmt.Errorf("resource_attributes: %q: name a resource attribute other than service.name (always a segment)", a)
+		}
+	}
+	if o.MaxAttributes < 0 || o.MaxSeriesPerMetric < 0 || o.MaxFuture < 0 {
+		return errors.New("max_attributes, max_series_per_metric and max_future must not be negative")
 	}
 	return nil
 }

@@ -1,10 +1,13 @@
 package httpapi
 
 import (
+	"bytes"
+	"compress/gzip"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/livedash/livedash"
@@ -19,14 +22,14 @@ type publishResponse struct {
 // handlePublish stores one message or a batch (all or nothing) and answers
 // with their ids once they are durable.
 func (s *Server) handlePublish() http.Handler {
-	return s.publishHandler(func(r *http.Request, body []byte) ([]livedash.Message, error) {
+	return s.publishHandler(publishWire{decode: func(r *http.Request, body []byte) ([]livedash.Message, error) {
 		return livedash.DecodePublish(body, s.now())
-	}, s.answerIDs)
+	}, answer: s.answerIDs})
 }
 
 // handlePublishTopic stores one message whose body is the data JSON.
 func (s *Server) handlePublishTopic() http.Handler {
-	return s.publishHandler(func(r *http.Request, body []byte) ([]livedash.Message, error) {
+	return s.publishHandler(publishWire{decode: func(r *http.Request, body []byte) ([]livedash.Message, error) {
 		q := r.URL.Query()
 		in := livedash.PublishInput{Topic: r.PathValue("topic"), Type: q.Get("type"), Data: body}
 		if q.Has("type") {
@@ -42,23 +45,41 @@ func (s *Server) handlePublishTopic() http.Handler {
 			return nil, err
 		}
 		return []livedash.Message{m}, nil
-	}, s.answerIDs)
+	}, answer: s.answerIDs})
 }
 
 // handleWrite stores InfluxDB line protocol (one point message per line;
 // see docs/ingest.md), all or nothing, and answers 204 as InfluxDB does.
 func (s *Server) handleWrite() http.Handler {
-	return s.publishHandler(func(r *http.Request, body []byte) ([]livedash.Message, error) {
+	return s.publishHandler(publishWire{decode: func(r *http.Request, body []byte) ([]livedash.Message, error) {
 		return lineproto.Parse(body, r.URL.Query().Get("precision"), s.now())
-	}, func(w http.ResponseWriter, _ *http.Request, _ []*livedash.Frame) { w.WriteHeader(http.StatusNoContent) })
+	}, answer: answerNoContent})
+}
+
+// answerNoContent answers 204, as InfluxDB does a write.
+func answerNoContent(w http.ResponseWriter, _ *http.Request, _ []*livedash.Frame) {
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// publishWire is how one publish endpoint reads and answers: decode turns
+// the (decompressed) body into messages, answer writes the success, fail
+// writes errors in the endpoint's format (the API's own JSON when nil).
+type publishWire struct {
+	decode func(*http.Request, []byte) ([]livedash.Message, error)
+	answer func(http.ResponseWriter, *http.Request, []*livedash.Frame)
+	fail   errorWriter
 }
 
 // publishHandler is the shape of every publish endpoint: verify the token
-// and that it may publish at all, read the body, decode it into messages,
-// check rights and rate, store them, answer. Any error answers and stores
-// nothing. A caller who may not publish is answered before the body is
-// read, and the connection closed.
-func (s *Server) publishHandler(decode func(*http.Request, []byte) ([]livedash.Message, error), answer func(http.ResponseWriter, *http.Request, []*livedash.Frame)) http.Handler {
+// and that it may publish at all, read the body (gzip decoded), decode it
+// into messages, check rights and rate, store them, answer. Any error
+// answers and stores nothing. A caller who may not publish is answered
+// before the body is read, and the connection closed.
+func (s *Server) publishHandler(pw publishWire) http.Handler {
+	fail := pw.fail
+	if fail == nil {
+		fail = s.writeAPIError
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		a, err := s.access(r)
@@ -67,33 +88,38 @@ func (s *Server) publishHandler(decode func(*http.Request, []byte) ([]livedash.M
 		}
 		if err != nil {
 			leaveBodyUnread(w, r)
-			s.writeError(w, r, err)
+			s.writeErrorAs(w, r, err, fail)
 			return
 		}
 		body, err := s.readBody(w, r)
 		if err != nil {
-			s.writeError(w, r, err)
+			s.writeErrorAs(w, r, err, fail)
 			return
 		}
-		msgs, err := decode(r, body)
+		msgs, err := pw.decode(r, body)
 		if err != nil {
-			s.writeError(w, r, err)
+			s.writeErrorAs(w, r, err, fail)
 			return
 		}
 		if len(msgs) == 0 {
-			answer(w, r, nil)
+			pw.answer(w, r, nil)
 			return
 		}
-		if !s.checkPublish(w, r, a, msgs) {
+		if err := s.mayPublish(a, callerOf(r, a), msgs); err != nil {
+			if wait, ok := err.(rateLimited); ok {
+				w.Header().Set("Retry-After", retryAfter(wait.wait))
+				err = wait.err
+			}
+			s.writeErrorAs(w, r, err, fail)
 			return
 		}
 		frames, err := s.broker.Append(r.Context(), msgs)
 		if err != nil {
-			s.writeError(w, r, err)
+			s.writeErrorAs(w, r, err, fail)
 			return
 		}
 		s.events.Published(len(frames), time.Since(start))
-		answer(w, r, frames)
+		pw.answer(w, r, frames)
 	})
 }
 
@@ -115,20 +141,6 @@ func tsParam(v string) []byte {
 		}
 	}
 	return []byte(v)
-}
-
-// checkPublish answers the request with an error and returns false unless
-// the caller may publish every message now (rights, then rate).
-func (s *Server) checkPublish(w http.ResponseWriter, r *http.Request, a auth.Access, msgs []livedash.Message) bool {
-	if err := s.mayPublish(a, callerOf(r, a), msgs); err != nil {
-		if wait, ok := err.(rateLimited); ok {
-			w.Header().Set("Retry-After", retryAfter(wait.wait))
-			err = wait.err
-		}
-		s.writeError(w, r, err)
-		return false
-	}
-	return true
 }
 
 // rateLimited carries how long to wait with a rate-limit error.
@@ -155,11 +167,22 @@ func (s *Server) mayPublish(a auth.Access, who caller, msgs []livedash.Message) 
 
 // readBody reads the request body up to the request size limit, within
 // the body timeout (see bodyTimeout), then lifts that deadline so a slow
-// store does not cut the request.
+// store does not cut the request. A gzip body (Content-Encoding: gzip) is
+// decompressed, and what it decompresses to is held to the same limit;
+// any other encoding is EUNSUPPORTED.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	limit := int64(s.cfg.Limits.RequestBytes)
 	if limit <= 0 {
 		limit = 1 << 20
+	}
+	gzipped := false
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		gzipped = true
+	default:
+		leaveBodyUnread(w, r)
+		return nil, livedash.Errorf(livedash.EUNSUPPORTED, "Content-Encoding %q is not supported; send gzip or no encoding", enc)
 	}
 	if r.ContentLength > limit {
 		leaveBodyUnread(w, r)
@@ -179,7 +202,27 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 		return nil, livedash.Errorf(livedash.EINVALID, "reading body: %v", err)
 	}
 	http.NewResponseController(w).SetReadDeadline(time.Time{})
+	if gzipped {
+		return gunzip(body, limit)
+	}
 	return body, nil
+}
+
+// gunzip decompresses a gzip body, refusing one that decompresses to more
+// than limit bytes (a gzip bomb) without inflating past it.
+func gunzip(body []byte, limit int64) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, livedash.Errorf(livedash.EINVALID, "gzip body: %v", err)
+	}
+	out, err := io.ReadAll(io.LimitReader(zr, limit+1))
+	if err != nil {
+		return nil, livedash.Errorf(livedash.EINVALID, "gzip body: %v", err)
+	}
+	if int64(len(out)) > limit {
+		return nil, livedash.Errorf(livedash.ETOOLARGE, "gzip body decompresses to more than the limit of %d bytes (limits.request_bytes)", limit)
+	}
+	return out, nil
 }
 
 // leaveBodyUnread prepares the answer to a request whose body is not read

@@ -18,6 +18,13 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("DELETE /api/v1/dashboards/{name}", s.handleDeleteDashboard())
 	mux.Handle("GET /api/v1/notify/receivers", s.handleNotifyReceivers())
 	mux.Handle("POST /api/v1/notify/test", s.handleNotifyTest())
+	// InfluxDB- and OpenTelemetry-compatible ingest (docs/ingest.md).
+	mux.Handle("POST /write", s.handleInfluxWrite(influxV1))
+	mux.Handle("POST /api/v2/write", s.handleInfluxWrite(influxV2))
+	mux.Handle("POST /query", s.handleInfluxQuery())
+	mux.Handle("GET /ping", s.handlePing())
+	mux.Handle("GET /health", s.handleInfluxHealth())
+	mux.Handle("POST /otlp/v1/metrics", s.handleOTLPMetrics())
 	mux.Handle("GET /healthz", s.handleHealth())
 	mux.Handle("GET /readyz", s.handleReady())
 	if s.metrics != nil {

@@ -21,6 +21,7 @@ import (
 	"github.com/livedash/livedash/dashboard"
 	"github.com/livedash/livedash/hub"
 	"github.com/livedash/livedash/ingest"
+	"github.com/livedash/livedash/otlp"
 	"github.com/livedash/livedash/pubsub"
 	"github.com/livedash/livedash/push"
 )
@@ -149,6 +150,7 @@ type Server struct {
 	events   Events
 	limits   *limiter
 	notifier Notifier
+	otlp     *otlp.Receiver
 
 	// streams is cancelled by CloseStreams to end every open stream.
 	streams     context.Context
@@ -186,6 +188,9 @@ func New(opts Options) *Server {
 	// Every publish path (JSON, shorthand, line protocol, WebSocket) stores
 	// through the same limits.
 	s.broker = ingest.New(broker, opts.Store, opts.Config.Limits.Ingest())
+	o := opts.Config.OTLP
+	s.otlp = otlp.New(otlp.Options{Prefix: o.Prefix, ResourceAttributes: o.ResourceAttributes,
+		MaxAttributes: o.MaxAttributes, MaxSeriesPerMetric: o.MaxSeriesPerMetric, MaxFuture: o.MaxFuture.D()})
 	s.boards = opts.Dashboards
 	s.files = map[string]dashboard.Dashboard{}
 	for _, d := range opts.FileDashboards {
@@ -257,6 +262,8 @@ func statusOf(code string) int {
 		return http.StatusConflict
 	case livedash.ETOOLARGE:
 		return http.StatusRequestEntityTooLarge
+	case livedash.EUNSUPPORTED:
+		return http.StatusUnsupportedMediaType
 	case livedash.ERATELIMITED:
 		return http.StatusTooManyRequests
 	case livedash.EUNAVAILABLE:
@@ -273,14 +280,33 @@ type errorBody struct {
 // writeError answers with the error's status and a JSON message; internal
 // errors are logged and shown only as "internal error".
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	s.writeErrorAs(w, r, err, s.writeAPIError)
+}
+
+// failure is an error as answered: its status, code, user-facing message
+// and the batch item it names (-1 for none).
+type failure struct {
+	status  int
+	code    string
+	message string
+	index   int
+}
+
+// errorWriter writes the body of a failed request in one wire format: the
+// API's own JSON, InfluxDB's or OTLP's.
+type errorWriter func(w http.ResponseWriter, r *http.Request, f failure)
+
+// writeErrorAs maps err to its status (in one place for every format),
+// logs internal errors, reports refusals, and lets write answer.
+func (s *Server) writeErrorAs(w http.ResponseWriter, r *http.Request, err error, write errorWriter) {
 	code := livedash.ErrorCode(err)
 	if errors.Is(err, context.Canceled) {
 		code = livedash.EUNAVAILABLE
 	}
-	body := errorBody{Error: livedash.ErrorMessage(err)}
+	f := failure{code: code, message: livedash.ErrorMessage(err), index: -1}
 	var e *livedash.Error
 	if errors.As(err, &e) && e.Index >= 0 {
-		body.Index = &e.Index
+		f.index = e.Index
 	}
 	if code == livedash.EINTERNAL {
 		s.logFor(r).Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -288,11 +314,20 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if code == livedash.EUNAUTHORIZED {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="livedash"`)
 	}
-	status := statusOf(code)
-	if status >= 400 && status < 500 && status != http.StatusNotFound {
-		s.events.Refused(s.subjectOf(r), status, body.Error)
+	f.status = statusOf(code)
+	if f.status >= 400 && f.status < 500 && f.status != http.StatusNotFound {
+		s.events.Refused(s.subjectOf(r), f.status, f.message)
 	}
-	s.writeJSON(w, r, status, body)
+	write(w, r, f)
+}
+
+// writeAPIError writes {"error":…[,"index":i]}.
+func (s *Server) writeAPIError(w http.ResponseWriter, r *http.Request, f failure) {
+	body := errorBody{Error: f.message}
+	if f.index >= 0 {
+		body.Index = &f.index
+	}
+	s.writeJSON(w, r, f.status, body)
 }
 
 // writeJSON answers with v as JSON. A value that does not encode (a bug:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -311,4 +312,38 @@ func raw(s string) json.RawMessage { return json.RawMessage(s) }
 func jsonInt(n int64) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// TestManyKeysParseInLinearishTime: a request-sized line of distinct tag
+// (or field) keys is refused quickly; checking each key against all before
+// it made a 1 MiB line cost tens of seconds of CPU.
+func TestManyKeysParseInLinearishTime(t *testing.T) {
+	for _, part := range []string{"tags", "fields"} {
+		var b strings.Builder
+		b.WriteString("m")
+		sep := ","
+		if part == "fields" {
+			b.WriteString(" v=1")
+		}
+		for i := 0; b.Len() < 1<<20; i++ {
+			fmt.Fprintf(&b, "%sk%d=1", sep, i)
+		}
+		if part == "tags" {
+			b.WriteString(" v=1")
+		}
+		start := time.Now()
+		_, err := Parse([]byte(b.String()), "", time.Now())
+		if took := time.Since(start); took > 3*time.Second {
+			t.Fatalf("%s: a 1 MiB line took %v", part, took)
+		}
+		if part == "tags" && err == nil { // the topic is far over 200 bytes
+			t.Fatalf("%s: no error", part)
+		}
+	}
+	// Duplicates are still found, wherever they are.
+	for _, line := range []string{"m,a=1,b=2,c=3,a=4 v=1", "m x=1,y=2,z=3,y=4"} {
+		if _, err := Parse([]byte(line), "", time.Now()); err == nil || !strings.Contains(err.Error(), "appears twice") {
+			t.Fatalf("%s: %v", line, err)
+		}
+	}
 }

@@ -10,11 +10,14 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/livedash/livedash"
+	"github.com/livedash/livedash/counter"
 )
 
 // Scrape defaults and limits.
@@ -43,6 +46,11 @@ type ScrapeTarget struct {
 	BearerToken string `yaml:"bearer_token"`
 	// Timeout of one scrape; default the interval, at most 10s.
 	Timeout time.Duration `yaml:"timeout"`
+	// Metrics, if set, keeps only the samples whose name matches one of
+	// these shell patterns (*, ?, [...], as path.Match); a histogram's or
+	// summary's _bucket, _sum and _count series also match by the base
+	// name. <prefix>.up is always published.
+	Metrics []string `yaml:"metrics"`
 }
 
 // Validate checks the target and says what is wrong in terms of its config.
@@ -76,7 +84,43 @@ func (t ScrapeTarget) Validate() error {
 	if strings.ContainsAny(t.BearerToken, "\r\n") {
 		return errors.New("bearer_token must be on one line")
 	}
+	for _, p := range t.Metrics {
+		if p == "" {
+			return errors.New("metrics: an empty pattern matches nothing")
+		}
+		if strings.ContainsFunc(p, func(r rune) bool { return !strings.ContainsRune(metricPatternChars, r) }) {
+			return fmt.Errorf("metrics: %q: characters other than a metric name's and *?[]^!-", p)
+		}
+		if _, err := path.Match(p, ""); err != nil {
+			return fmt.Errorf("metrics: %q: bad pattern (%v)", p, err)
+		}
+	}
 	return nil
+}
+
+const metricPatternChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:*?[]^!-"
+
+// keeps reports whether a sample name passes the Metrics allow-list.
+func (t ScrapeTarget) keeps(name string) bool {
+	if len(t.Metrics) == 0 {
+		return true
+	}
+	base := name
+	for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+		if b, ok := strings.CutSuffix(name, suffix); ok {
+			base = b
+			break
+		}
+	}
+	for _, p := range t.Metrics {
+		if ok, _ := path.Match(p, name); ok {
+			return true
+		}
+		if ok, _ := path.Match(p, base); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // TopicPrefix returns Prefix, or "scrape.<host>-<port>" from the URL.
@@ -120,9 +164,16 @@ func (t ScrapeTarget) timeout() time.Duration {
 //	<prefix>.<name>   point  {"<label>=<value>,…":value,…} for a name with labels
 //	<prefix>.up       point  1 when the scrape succeeded, 0 when it failed
 //
+//	<prefix>.<name>.rate  point  for a counter (a name ending in _total, or
+//	                        typed counter by its # TYPE line): the per-second
+//	                        rate of each of its samples since the previous
+//	                        scrape, in the same shape; a counter that went
+//	                        down restarted, and counts from zero
+//
 // <name> is the sample name (so a histogram gives <name>_bucket, _sum and
 // _count) with ':' turned into '_'. NaN and infinite values are left out
-// (JSON has no number for them). Set the fields before Run.
+// (JSON has no number for them). Only the names the target's Metrics
+// allow-list keeps are published. Set the fields before Run.
 type Scraper struct {
 	Target    ScrapeTarget
 	Publisher Publisher
@@ -135,6 +186,9 @@ type Scraper struct {
 	Ticks <-chan time.Time
 	// Logger gets failures (when a target goes down and comes back); nil discards.
 	Logger *slog.Logger
+
+	ratesOnce sync.Once
+	rates     *counter.Rates // the last value of each counter sample
 }
 
 // Run scrapes at once and then every interval until ctx is done (or Ticks
@@ -203,7 +257,14 @@ func (s *Scraper) Scrape(ctx context.Context) ([]livedash.Message, error) {
 	if err != nil {
 		return []livedash.Message{upMsg}, err
 	}
-	msgs, err := samplesToMessages(prefix, ts, samples)
+	s.ratesOnce.Do(func() { s.rates = counter.New(MaxScrapeSamples) })
+	kept := samples[:0]
+	for _, smp := range samples {
+		if s.Target.keeps(smp.Name) {
+			kept = append(kept, smp)
+		}
+	}
+	msgs, err := samplesToMessages(prefix, ts, kept, s.rates)
 	return append(msgs, upMsg), err
 }
 
@@ -239,8 +300,9 @@ func (s *Scraper) fetch(ctx context.Context) ([]Sample, error) {
 }
 
 // samplesToMessages groups samples by name into one point message each,
-// in the order the names first appear.
-func samplesToMessages(prefix string, ts int64, samples []Sample) ([]livedash.Message, error) {
+// in the order the names first appear, each counter followed by its rate
+// message (once rates knows a previous value).
+func samplesToMessages(prefix string, ts int64, samples []Sample, rates *counter.Rates) ([]livedash.Message, error) {
 	type group struct {
 		name    string
 		samples []Sample
@@ -262,23 +324,48 @@ func samplesToMessages(prefix string, ts int64, samples []Sample) ([]livedash.Me
 	msgs := make([]livedash.Message, 0, len(groups))
 	for _, g := range groups {
 		topic := prefix + "." + strings.ReplaceAll(g.name, ":", "_")
-		var data any
-		if len(g.samples) == 1 && len(g.samples[0].Labels) == 0 {
-			data = g.samples[0].Value
-		} else {
-			obj := make(map[string]float64, len(g.samples))
-			for _, smp := range g.samples {
-				obj[smp.LabelKey()] = smp.Value
-			}
-			data = obj
+		values := make([]float64, len(g.samples))
+		for i, smp := range g.samples {
+			values[i] = smp.Value
 		}
-		m, err := newMessage(topic, livedash.TypePoint, ts, data)
+		m, err := newMessage(topic, livedash.TypePoint, ts, sampleData(g.samples, values))
 		if err != nil {
+			return msgs, fmt.Errorf("sample %s: %w", g.name, err)
+		}
+		msgs = append(msgs, m)
+		if !g.samples[0].isCounter() {
+			continue
+		}
+		var withRate []Sample
+		var perSecond []float64
+		for _, smp := range g.samples {
+			if r, ok := rates.Rate(topic+"\x00"+smp.LabelKey(), smp.Value, ts*1e6, 0); ok {
+				withRate = append(withRate, smp)
+				perSecond = append(perSecond, r)
+			}
+		}
+		if len(withRate) == 0 {
+			continue
+		}
+		if m, err = newMessage(topic+".rate", livedash.TypePoint, ts, sampleData(withRate, perSecond)); err != nil {
 			return msgs, fmt.Errorf("sample %s: %w", g.name, err)
 		}
 		msgs = append(msgs, m)
 	}
 	return msgs, nil
+}
+
+// sampleData is the data of one name's samples: the value alone for one
+// unlabelled sample, else {"<labels>":value,…}.
+func sampleData(samples []Sample, values []float64) any {
+	if len(samples) == 1 && len(samples[0].Labels) == 0 {
+		return values[0]
+	}
+	obj := make(map[string]float64, len(samples))
+	for i, smp := range samples {
+		obj[smp.LabelKey()] = values[i]
+	}
+	return obj
 }
 
 // ErrTooManySamples is returned by ParseText with the samples up to its limit.
@@ -291,6 +378,18 @@ type Sample struct {
 	Value  float64
 	// TS is the sample's own timestamp in unix ms; 0 when it has none.
 	TS int64
+	// Type is the metric type its # TYPE line gave the sample's family
+	// (counter, gauge, histogram, summary, untyped), "" without one.
+	Type string
+}
+
+// isCounter reports whether the sample is a counter's: typed counter, or
+// named like one (_total). An OpenMetrics _created sample is a time.
+func (s Sample) isCounter() bool {
+	if strings.HasSuffix(s.Name, "_created") {
+		return false
+	}
+	return s.Type == "counter" || (s.Type == "" || s.Type == "untyped") && strings.HasSuffix(s.Name, "_total")
 }
 
 // Label is one label of a sample, in the order written.
@@ -324,11 +423,15 @@ func ParseText(r io.Reader, maxSamples int) ([]Sample, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	var out []Sample
+	types := map[string]string{}
 	line := 0
 	for sc.Scan() {
 		line++
 		text := strings.TrimSpace(sc.Text())
 		if text == "" || text[0] == '#' {
+			if f := strings.Fields(text); len(f) == 4 && f[0] == "#" && f[1] == "TYPE" && len(types) < maxSamples {
+				types[f[2]] = f[3]
+			}
 			continue
 		}
 		if len(out) >= maxSamples {
@@ -338,12 +441,29 @@ func ParseText(r io.Reader, maxSamples int) ([]Sample, error) {
 		if err != nil {
 			return out, fmt.Errorf("line %d: %w", line, err)
 		}
+		smp.Type = familyType(types, smp.Name)
 		out = append(out, smp)
 	}
 	if err := sc.Err(); err != nil {
 		return out, fmt.Errorf("line %d: %w", line+1, err)
 	}
 	return out, nil
+}
+
+// familyType finds the TYPE of a sample's family: its own name, or its
+// name less a suffix the family's samples carry.
+func familyType(types map[string]string, name string) string {
+	if t, ok := types[name]; ok {
+		return t
+	}
+	for _, suffix := range []string{"_total", "_created", "_bucket", "_sum", "_count"} {
+		if base, ok := strings.CutSuffix(name, suffix); ok {
+			if t, ok := types[base]; ok {
+				return t
+			}
+		}
+	}
+	return ""
 }
 
 func parseSampleLine(s string) (Sample, error) {
