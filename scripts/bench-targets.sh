@@ -34,4 +34,5 @@ run fanout-5k-20  fanout --subs 5000 --rate 20 --messages 400
 run idle-sse-10k  idle --subs 10000 --hold 5s
 run idle-ws-2k    idle --transport ws --subs 2000 --hold 5s
 run publish-b100  publish --conc 8 --batch 100 --duration 10s
+run publish-b1    publish --conc 8 --batch 1 --duration 10s
 echo "results in $OUT/" >&2
