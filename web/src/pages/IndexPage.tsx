@@ -3,7 +3,8 @@ import { api, ApiError } from '../api/api';
 import { Header } from '../components/Header';
 import { Link } from '../components/Link';
 import type { Dashboard } from '../lib/dashboard';
-import { dashboardPath, embedPath } from '../lib/route';
+import { dashboardPath, editPath, embedPath } from '../lib/route';
+import { isAdminToken } from '../lib/editor';
 import { getToken, setToken } from '../lib/token';
 import { SignIn } from '../components/SignIn';
 
@@ -38,7 +39,13 @@ export function IndexPage() {
   if (list && list.length === 0 && !getToken()) return <SignIn title="Sign in to see your dashboards" />;
   return (
     <>
-      <Header />
+      <Header>
+        {isAdminToken(getToken()) ? (
+          <Link to={editPath(null)} className="btn small primary">
+            New dashboard
+          </Link>
+        ) : null}
+      </Header>
       <main className="page index">
         <div className="index-head">
           <h1>Dashboards</h1>
