@@ -114,8 +114,11 @@ describe('validate', () => {
     d.widgets[1].id = 'a';
     d.widgets[2].options = { format: 'money', thresholds: [{ value: 1, color: 'not a colour' }], window: '5 min' };
     d.widgets[3].options = { min: 10, max: 5 };
-    d.widgets.push({ id: 'e', type: 'pie', topics: ['a..b'], h: 9 });
+    d.widgets.push({ id: 'e', type: 'pie', topics: ['a..b'], h: 9, colour: 'red' } as never);
+    (d as unknown as Record<string, unknown>).colums = 3;
     expect(validate(d)).toEqual({
+      dashboard: 'unknown field "colums" (use name, title, columns, widgets)',
+      'widgets.4.unknown': 'unknown field "colour" (use id, type, title, topics, options, w, h)',
       name: 'use 1 to 64 characters of A-Z a-z 0-9 _ -',
       columns: 'columns is 13; use 1 to 12',
       'widgets.0.topics': 'give at least one topic pattern such as "shop.orders" or "host.*.cpu"',

@@ -309,8 +309,19 @@ export function checkOption(key: string, v: unknown): string | null {
 }
 
 /** Every problem of the document, by field (the server reports only the first). */
+const DASHBOARD_KEYS = ['name', 'title', 'columns', 'widgets'];
+const WIDGET_KEYS = ['id', 'type', 'title', 'topics', 'options', 'w', 'h'];
+
+/** The first key of o not in known, as the server (which decodes known fields only) refuses it. */
+function unknownKey(o: object, known: string[]): string | null {
+  const k = Object.keys(o).find((x) => !known.includes(x));
+  return k === undefined ? null : `unknown field "${k}" (use ${known.join(', ')})`;
+}
+
 export function validate(doc: Dashboard): Errors {
   const errs: Errors = {};
+  const extra = unknownKey(doc, DASHBOARD_KEYS);
+  if (extra) errs.dashboard = extra;
   if (!NAME_RE.test(doc.name ?? '')) errs.name = 'use 1 to 64 characters of A-Z a-z 0-9 _ -';
   if ([...(doc.title ?? '')].length > MAX_TITLE) errs.title = `title is longer than ${MAX_TITLE} characters`;
   const c = doc.columns ?? 0;
@@ -325,6 +336,8 @@ export function validate(doc: Dashboard): Errors {
       errs[p('id')] = 'a widget must be an object';
       return;
     }
+    const extraW = unknownKey(w, WIDGET_KEYS);
+    if (extraW) errs[p('unknown')] = extraW;
     if (!w.id) errs[p('id')] = 'id is required';
     else if (!NAME_RE.test(w.id)) errs[p('id')] = 'id must be 1 to 64 characters of A-Z a-z 0-9 _ -';
     else if (seen.has(w.id)) errs[p('id')] = `id "${w.id}" is already used by widget ${seen.get(w.id)! + 1}`;

@@ -146,7 +146,7 @@ export function EditGrid({ widgets, cols, selected, errors, dispatch, live }: { 
                 </svg>
               </button>
             </div>
-            <div className="edit-resize" title="Drag to resize (or Alt+Shift+arrows)" aria-hidden="true" onPointerDown={onResizeStart(i)} />
+            <div className="edit-resize" title="Drag to resize (or Alt+Shift+arrows)" aria-hidden="true" draggable={false} onDragStart={(e) => { e.preventDefault(); e.stopPropagation(); }} onPointerDown={onResizeStart(i)} />
           </div>
         );
       })}

@@ -4,7 +4,7 @@
 import type { Dispatch } from 'react';
 import type { Widget } from '../../lib/dashboard';
 import { AGGS, CHART_KINDS, COLORS, FORMATS, MAX_HEIGHT, WIDGET_TYPES, widgetPath, type Action, type Errors } from '../../lib/editor';
-import { Check, ChipList, Field, NumberInput, Select, TextInput } from './controls';
+import { Check, ChipList, Field, FieldError, NumberInput, Select, TextInput } from './controls';
 
 const NUMBER_TYPES = ['stat', 'chart', 'gauge', 'table', 'feed'];
 const FIELD_TYPES = ['stat', 'gauge', 'table'];
@@ -40,6 +40,7 @@ export function WidgetForm({ widget: w, index, columns, errors, dispatch, topics
           <option key={f} value={f} />
         ))}
       </datalist>
+      <FieldError errors={errors} path={p('unknown')} />
       <div className="form-grid">
         <Field label="Type" path={p('type')} errors={errors}>
           {(id, inv) => <Select id={id} value={w.type} options={WIDGET_TYPES} invalid={inv} onChange={(v) => set({ type: v }, 'type')} />}
