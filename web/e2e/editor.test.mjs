@@ -92,10 +92,10 @@ test('build a dashboard from nothing: three widgets, live while editing, saved, 
   await page.locator('.topbar .badge-live').waitFor({ timeout: 5000 });
   assert.equal(await page.locator('.grid .card').count(), 3);
   await server.publish(admin, [
-    { topic: 'e2e.ed.temp', type: 'point', data: 42.25 },
+    { topic: 'e2e.ed.temp', type: 'point', data: 22.25 },
     { topic: 'e2e.ed.events', type: 'event', data: { note: 'after reload' } },
   ]);
-  await page.locator('.stat-value', { hasText: '42.25' }).waitFor({ timeout: 5000 });
+  await page.locator('.stat-value', { hasText: '22.25' }).waitFor({ timeout: 5000 });
   await page.locator('.feed', { hasText: 'after reload' }).waitFor({ timeout: 5000 });
   // An admin sees the Edit button, which opens the editor on this dashboard.
   await page.getByRole('link', { name: 'Edit' }).click();

@@ -168,7 +168,7 @@ function Editor({ initialName, initialReadOnly, state, dispatch }: EditorProps) 
     if (serverErr) out[serverErr.path] = serverErr.message;
     return out;
   }, [allErrors, attempted, serverErr, doc]);
-  const problemCount = Object.keys(allErrors).length;
+  const problemCount = Object.keys(errors).length;
   const dirty = savedDoc === null || JSON.stringify(savedDoc) !== JSON.stringify(doc);
 
   useEffect(() => {
@@ -250,7 +250,10 @@ function Editor({ initialName, initialReadOnly, state, dispatch }: EditorProps) 
     }
   };
 
-  const cols = columnsFor(size.width || window.innerWidth - 380, columnsOf(doc));
+  // The columns the dashboard page would have in this window, so the preview
+  // has its layout; fewer only when the canvas is too narrow for them.
+  const canvas = size.width || window.innerWidth - 400;
+  const cols = Math.max(1, Math.min(columnsFor(window.innerWidth, columnsOf(doc)), Math.floor(canvas / 110)));
   const sel = selected !== null ? doc.widgets[selected] : undefined;
   const selFields = useMemo(() => {
     if (!sel) return [];
