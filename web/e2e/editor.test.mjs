@@ -126,6 +126,13 @@ test('mouse: drag a widget to move it, drag its corner to resize it; a server 40
   await page.getByRole('button', { name: 'Undo' }).click();
   assert.equal(await order(page), 'w1,w2,w3');
 
+  // Autocomplete: the known topics, and the fields of the last message of the selected widget's topics.
+  await waitFor(async () => (await page.locator('#editor-topics option[value="e2e.ed.events"]').count()) === 1, { what: 'the topic in the datalist' });
+  await page.locator('.edit-cell[data-widget="w3"]').click();
+  await page.locator('.editor-side .chip-add', { hasText: 'note' }).click();
+  await page.locator('.editor-side [data-field="widgets.2.options.fields"] .chip-edit', { hasText: 'note' }).waitFor();
+  await page.getByRole('button', { name: 'Undo' }).click();
+
   // The server's own 400 (here one the client would have caught, answered
   // by a stand-in so the mapping is what is tested) goes on the field it names.
   const msg = 'dashboard "built": widget 2 ("w2"): options.window: is "later"; use a duration such as 30s, 5m or 1h';
