@@ -74,6 +74,11 @@ test('build a dashboard from nothing: three widgets, live while editing, saved, 
   await page.getByRole('button', { name: 'Undo' }).click();
   assert.equal(await order(page), 'w1,w2,w3');
   assert.equal(await page.locator('.edit-cell[data-widget="w3"] .edit-size').textContent(), '2×2');
+  await page.locator('.edit-cell[data-widget="w2"]').focus();
+  await page.keyboard.press('Alt+Delete');
+  assert.equal(await order(page), 'w1,w3');
+  await page.getByRole('button', { name: 'Undo' }).click();
+  assert.equal(await order(page), 'w1,w2,w3');
   // The stream was not interrupted by any of it.
   assert.equal(await page.locator('.edit-cell[data-widget="w1"] .stat-value').textContent(), '21.50');
 

@@ -382,7 +382,7 @@ function Editor({ initialName, initialReadOnly, state, dispatch }: EditorProps) 
                 <EditGrid widgets={doc.widgets} cols={cols} selected={selected} errors={errors} dispatch={dispatch} live={stream !== null} />
               )}
               <p className="muted small editor-help">
-                Click a widget to edit it. Drag it to move it, drag its corner to resize. Keyboard: focus a widget, then Alt+arrows move it and Alt+Shift+arrows resize it. Ctrl+Z undoes.
+                Click a widget to edit it. Drag it to move it, drag its corner to resize. Keyboard: focus a widget (Tab), then Alt+arrows move it, Alt+Shift+arrows resize it, Alt+Delete removes it. Ctrl+Z undoes.
               </p>
             </div>
             <aside className="panel editor-side" aria-label="Widget settings">
