@@ -151,6 +151,14 @@ test('mouse: drag a widget to move it, drag its corner to resize it; a server 40
   assert.equal(await err.textContent(), 'is "later"; use a duration such as 30s, 5m or 1h');
   assert.equal(await page.locator('.edit-cell.selected').getAttribute('data-widget'), 'w2', 'the widget named is selected');
   assert.equal((await server.api('GET', '/api/v1/dashboards/built', { token: admin })).title, 'Built in the editor');
+
+  // Unsaved changes: leaving by an in-app link asks first.
+  page.once('dialog', (d) => d.dismiss());
+  await page.locator('.topbar').getByRole('link', { name: 'View' }).click();
+  assert.match(page.url(), /\/d\/built\/edit$/, 'dismissed: still in the editor');
+  page.once('dialog', (d) => d.accept());
+  await page.locator('.topbar').getByRole('link', { name: 'View' }).click();
+  await page.waitForURL('**/d/built');
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

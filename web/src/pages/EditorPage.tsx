@@ -175,8 +175,21 @@ function Editor({ initialName, initialReadOnly, state, dispatch }: EditorProps) 
     const warn = (e: BeforeUnloadEvent) => {
       if (dirty) e.preventDefault();
     };
+    // In-app links (header, View) navigate without a page load: ask first.
+    const click = (e: MouseEvent) => {
+      const a = (e.target as Element | null)?.closest?.('a[href]');
+      if (!dirty || !a || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
+      if (!confirm('Leave the editor? Your changes are not saved.')) {
+        e.preventDefault();
+        e.stopPropagation();
+      }
+    };
     addEventListener('beforeunload', warn);
-    return () => removeEventListener('beforeunload', warn);
+    document.addEventListener('click', click, true);
+    return () => {
+      removeEventListener('beforeunload', warn);
+      document.removeEventListener('click', click, true);
+    };
   }, [dirty]);
 
   const save = async (asName?: string) => {
