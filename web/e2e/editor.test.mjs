@@ -255,6 +255,7 @@ test('screenshots: the editor, light and dark', { timeout: 40_000 }, async () =>
   const now = Date.now();
   await server.publish(admin, Array.from({ length: 30 }, (_, i) => ({ topic: 'e2e.ed.temp', type: 'point', ts: now - (30 - i) * 5000, data: 20 + Math.sin(i / 4) * 3 })));
   await server.publish(admin, [
+    { topic: 'e2e.ed.temp', type: 'point', data: 22.3 },
     { topic: 'e2e.ed.events', type: 'event', data: { note: 'deploy finished', by: 'ci' } },
     { topic: 'e2e.ed.events', type: 'event', data: { note: 'cache warmed', by: 'ops' } },
   ]);

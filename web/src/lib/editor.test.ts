@@ -147,6 +147,8 @@ describe('mapServerError', () => {
     ['dashboard "x": columns is 13; use 1 to 12 (or leave it out for 4)', 'columns', 'columns is 13; use 1 to 12 (or leave it out for 4)'],
     ['dashboard "x": title is longer than 200 characters', 'title', 'title is longer than 200 characters'],
     ['dashboard "x": json: unknown field "widget"', 'dashboard', 'json: unknown field "widget"'],
+    ['dashboard "x": unmarshal errors:\n  line 1: field colour not found in type dashboard.Widget', 'dashboard', 'unmarshal errors:\n  line 1: field colour not found in type dashboard.Widget'],
+    ['dashboard name "a b" must be 1 to 64 characters of A-Z a-z 0-9 _ -', 'name', 'dashboard name "a b" must be 1 to 64 characters of A-Z a-z 0-9 _ -'],
   ])('%s', (msg, path, message) => {
     expect(mapServerError(msg)).toEqual({ path, message });
   });

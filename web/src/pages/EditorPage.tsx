@@ -277,49 +277,51 @@ function Editor({ initialName, initialReadOnly, state, dispatch }: EditorProps) 
   return (
     <StreamContext.Provider value={stream}>
       <Header title={isNew ? 'New dashboard' : `Edit · ${doc.title || savedName}`} stream={stream}>
-        <div className="segmented" role="group" aria-label="Undo and redo">
-          <button type="button" onClick={() => dispatch({ type: 'undo' })} disabled={state.past.length === 0} title="Undo (Ctrl+Z)">
-            Undo
-          </button>
-          <button type="button" onClick={() => dispatch({ type: 'redo' })} disabled={state.future.length === 0} title="Redo (Ctrl+Shift+Z)">
-            Redo
-          </button>
-        </div>
-        <div className="segmented" role="group" aria-label="Editor mode">
-          <button type="button" className={mode === 'visual' ? 'on' : ''} aria-pressed={mode === 'visual'} onClick={() => setMode('visual')}>
-            Visual
-          </button>
-          <button type="button" className={mode === 'json' ? 'on' : ''} aria-pressed={mode === 'json'} onClick={() => setMode('json')}>
-            JSON
-          </button>
-        </div>
-        {!isNew ? (
-          <Link to={dashboardPath(savedName!)} className="btn small">
-            View
-          </Link>
-        ) : null}
-        {!isNew && !readOnly ? (
-          confirmDelete ? (
-            <span className="confirm" role="alertdialog" aria-label="Confirm delete">
-              <span>Delete “{savedName}”?</span>
-              <button type="button" className="btn small danger" onClick={remove}>
-                Delete
-              </button>
-              <button type="button" className="btn small" onClick={() => setConfirmDelete(false)}>
-                Cancel
-              </button>
-            </span>
-          ) : (
-            <button type="button" className="btn small" onClick={() => setConfirmDelete(true)}>
-              Delete…
+        <div className="editor-tools">
+          <div className="segmented" role="group" aria-label="Undo and redo">
+            <button type="button" onClick={() => dispatch({ type: 'undo' })} disabled={state.past.length === 0} title="Undo (Ctrl+Z)">
+              Undo
             </button>
-          )
-        ) : null}
-        {!readOnly ? (
-          <button type="button" className="btn small primary" onClick={() => save()} disabled={saving || (!dirty && !isNew)}>
-            {saving ? 'Saving…' : dirty || isNew ? 'Save' : 'Saved'}
-          </button>
-        ) : null}
+            <button type="button" onClick={() => dispatch({ type: 'redo' })} disabled={state.future.length === 0} title="Redo (Ctrl+Shift+Z)">
+              Redo
+            </button>
+          </div>
+          <div className="segmented" role="group" aria-label="Editor mode">
+            <button type="button" className={mode === 'visual' ? 'on' : ''} aria-pressed={mode === 'visual'} onClick={() => setMode('visual')}>
+              Visual
+            </button>
+            <button type="button" className={mode === 'json' ? 'on' : ''} aria-pressed={mode === 'json'} onClick={() => setMode('json')}>
+              JSON
+            </button>
+          </div>
+          {!isNew ? (
+            <Link to={dashboardPath(savedName!)} className="btn small">
+              View
+            </Link>
+          ) : null}
+          {!isNew && !readOnly ? (
+            confirmDelete ? (
+              <span className="confirm" role="alertdialog" aria-label="Confirm delete">
+                <span>Delete “{savedName}”?</span>
+                <button type="button" className="btn small danger" onClick={remove}>
+                  Delete
+                </button>
+                <button type="button" className="btn small" onClick={() => setConfirmDelete(false)}>
+                  Cancel
+                </button>
+              </span>
+            ) : (
+              <button type="button" className="btn small" onClick={() => setConfirmDelete(true)}>
+                Delete…
+              </button>
+            )
+          ) : null}
+          {!readOnly ? (
+            <button type="button" className="btn small primary" onClick={() => save()} disabled={saving || (!dirty && !isNew)}>
+              {saving ? 'Saving…' : dirty || isNew ? 'Save' : 'Saved'}
+            </button>
+          ) : null}
+        </div>
       </Header>
       <main className="page editor">
         {readOnly ? (
