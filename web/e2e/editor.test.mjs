@@ -208,6 +208,12 @@ test('a built-in dashboard is read-only: copy to edit saves an API copy', { time
   await page.locator('.notice.warn', { hasText: 'read-only' }).waitFor();
   assert.equal(await page.getByRole('button', { name: 'Save', exact: true }).count(), 0);
   assert.equal(await page.getByRole('button', { name: 'Delete…' }).count(), 0);
+  await page.getByLabel('New name').fill('shop mine');
+  await page.getByRole('button', { name: 'Save copy' }).click();
+  await page.locator('.notice.warn [data-error-for="copyName"]', { hasText: 'A-Z a-z 0-9' }).waitFor();
+  await page.getByLabel('New name').fill('shop');
+  await page.getByRole('button', { name: 'Save copy' }).click();
+  await page.locator('.notice.warn [data-error-for="copyName"]', { hasText: 'already exists' }).waitFor();
   await page.getByLabel('New name').fill('shop-mine');
   await page.getByRole('button', { name: 'Save copy' }).click();
   await page.locator('.notice.ok', { hasText: 'Saved' }).waitFor();

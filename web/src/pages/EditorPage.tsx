@@ -198,6 +198,8 @@ function Editor({ initialName, initialReadOnly, state, dispatch }: EditorProps) 
     const target = asName ?? (isNew ? doc.name : savedName!);
     const errs = validate({ ...doc, name: target });
     if (Object.keys(errs).length) {
+      // The copy's name is typed in the read-only notice: show its error there.
+      if (asName !== undefined && errs.name) setServerErr({ path: 'copyName', message: errs.name });
       const n = Object.keys(errs).length;
       setBanner({ kind: 'error', text: `Not saved: fix ${n === 1 ? '1 problem' : `${n} problems`} marked below.` });
       if (asName === undefined && mode === 'visual') {
