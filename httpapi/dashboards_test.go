@@ -93,3 +93,34 @@ func TestDashboardBodyIsOneValue(t *testing.T) {
 		t.Fatalf("trailing white space: %d %s", status, resp)
 	}
 }
+
+// TestDashboardReadOnlyHeader: GET of a dashboard defined in a file (or
+// built in) says so in Livedash-Read-Only, so the editor can offer "copy to
+// edit" before a PUT fails with 409; a dashboard stored through the API has
+// no such header.
+func TestDashboardReadOnlyHeader(t *testing.T) {
+	host := dashboard.Defaults()[0]
+	e := newEnv(t, func(c *envConfig) { c.files = dashboard.Defaults() })
+	if status, body := e.do("PUT", "/api/v1/dashboards/mine", e.admin, `{"widgets":[{"id":"w","type":"stat","topics":["a"]}]}`); status != 200 {
+		t.Fatalf("put: %d %s", status, body)
+	}
+	readOnly := func(name string) string {
+		req, _ := http.NewRequest("GET", e.url+"/api/v1/dashboards/"+name, nil)
+		req.Header.Set("Authorization", "Bearer "+e.admin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d", name, resp.StatusCode)
+		}
+		return resp.Header.Get("Livedash-Read-Only")
+	}
+	if got := readOnly(host.Name); got != "file" {
+		t.Errorf("built-in %s: Livedash-Read-Only = %q, want file", host.Name, got)
+	}
+	if got := readOnly("mine"); got != "" {
+		t.Errorf("stored dashboard: Livedash-Read-Only = %q, want none", got)
+	}
+}

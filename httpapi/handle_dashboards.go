@@ -108,6 +108,10 @@ func (s *Server) handleDashboard() http.Handler {
 		sum := sha256.Sum256(b)
 		etag := `"` + hex.EncodeToString(sum[:12]) + `"`
 		w.Header().Set("ETag", etag)
+		if _, inFile := s.files[d.Name]; inFile {
+			// Read-only (PUT and DELETE are 409): the editor offers a copy.
+			w.Header().Set("Livedash-Read-Only", "file")
+		}
 		if r.Header.Get("If-None-Match") == etag {
 			w.Header().Set("Cache-Control", "no-cache")
 			w.WriteHeader(http.StatusNotModified)

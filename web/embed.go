@@ -2,8 +2,8 @@
 // directory (built by Vite into dist/) and its embedding into the server
 // binary. Handler serves the built single-page app: static assets under their
 // own paths (among them /livedash.js and /embed.js, for other sites: see
-// scripts.go), and index.html for the app routes (/, /explore, /d/{name},
-// /embed/{name}, /embed/{name}/{widget}), where the app reads the route
+// scripts.go), and index.html for the app routes (/, /explore, /new, /d/{name},
+// /d/{name}/edit, /embed/{name}, /embed/{name}/{widget}), where the app reads the route
 // from the URL. The app talks to the server only through /api/v1.
 //
 // Build the UI with `cd web && npm ci && npm run build` before `go build`;
@@ -134,15 +134,16 @@ func newHandler(fsys fs.FS) http.Handler {
 }
 
 // isAppRoute reports whether the cleaned path p is a route of the app, served
-// by index.html: /, /index.html, /explore, /d/{name}, /embed/{name}, /embed/{name}/{widget}.
+// by index.html: /, /index.html, /explore, /new, /d/{name}, /d/{name}/edit,
+// /embed/{name}, /embed/{name}/{widget}.
 func isAppRoute(p string) bool {
-	if p == "/" || p == "/index.html" || p == "/explore" {
+	if p == "/" || p == "/index.html" || p == "/explore" || p == "/new" {
 		return true
 	}
 	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
 	switch parts[0] {
 	case "d":
-		return len(parts) == 2 && parts[1] != ""
+		return (len(parts) == 2 || len(parts) == 3 && parts[2] == "edit") && parts[1] != ""
 	case "embed":
 		return (len(parts) == 2 || len(parts) == 3) && parts[1] != ""
 	}

@@ -3,6 +3,7 @@ import { onUnauthorized } from './api/api';
 import { SignIn } from './components/SignIn';
 import { DashboardPage } from './pages/DashboardPage';
 import { ExplorePage } from './pages/ExplorePage';
+import { EditorPage } from './pages/EditorPage';
 import { IndexPage } from './pages/IndexPage';
 import { NotFound } from './pages/NotFound';
 import { parseRoute, type Route } from './lib/route';
@@ -30,6 +31,9 @@ export function App() {
       break;
     case 'dashboard':
       page = <DashboardPage key={route.name} name={route.name} />;
+      break;
+    case 'edit':
+      page = <EditorPage key={route.name ?? ''} name={route.name} />;
       break;
     case 'embed':
       page = <DashboardPage key={route.name + '/' + (route.widget ?? '')} name={route.name} embed widgetId={route.widget} />;

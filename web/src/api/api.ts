@@ -94,10 +94,10 @@ export interface StepResponse {
 }
 
 /** A dashboard definition and its ETag, or null when it has not changed since etag. */
-async function dashboardIfChanged(name: string, etag: string): Promise<{ dash: Dashboard; etag: string } | null> {
+async function dashboardIfChanged(name: string, etag: string): Promise<{ dash: Dashboard; etag: string; readOnly?: boolean } | null> {
   const res = await send(`/dashboards/${encodeURIComponent(name)}`, { headers: etag ? { 'If-None-Match': etag } : {}, cache: 'no-store' });
   if (res.status === 304) return null;
-  return { dash: (await res.json()) as Dashboard, etag: res.headers.get('ETag') ?? '' };
+  return { dash: (await res.json()) as Dashboard, etag: res.headers.get('ETag') ?? '', readOnly: res.headers.has('Livedash-Read-Only') };
 }
 
 /** The outcome of a test notification (POST /notify/test). */
@@ -113,15 +113,12 @@ export interface NotifyOutcome {
 export const api = {
   dashboardIfChanged,
   dashboards: () => request<Dashboard[]>('/dashboards'),
+  putDashboard: (d: Dashboard) =>
+    request<Dashboard>(`/dashboards/${encodeURIComponent(d.name)}`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(d) }),
+  deleteDashboard: (name: string) => request<void>(`/dashboards/${encodeURIComponent(name)}`, { method: 'DELETE' }),
   topics: (pattern?: string) => request<TopicInfo[]>('/topics' + q({ topic: pattern })),
   history: (pattern: string, o: { from?: number; to?: number; limit?: number } = {}) =>
     request<HistoryResponse>('/history' + q({ topic: pattern, from: o.from, to: o.to, limit: o.limit })),
-  putDashboard: (d: Dashboard) =>
-    request<Dashboard>(`/dashboards/${encodeURIComponent(d.name)}`, {
-      method: 'PUT',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify(d),
-    }),
   notifyReceivers: () => request<{ receivers: string[] }>('/notify/receivers'),
   notifyTest: (receiver: string) => request<NotifyOutcome>('/notify/test' + q({ receiver }), { method: 'POST' }),
   historyStep: (pattern: string, o: { from?: number; to?: number; step: string; field?: string }) =>

@@ -7,6 +7,8 @@ describe('parseRoute', () => {
     ['/index.html', { page: 'index' }],
     ['/d/shop', { page: 'dashboard', name: 'shop' }],
     ['/d/shop/', { page: 'dashboard', name: 'shop' }],
+    ['/d/shop/edit', { page: 'edit', name: 'shop' }],
+    ['/new', { page: 'edit', name: null }],
     ['/embed/shop', { page: 'embed', name: 'shop' }],
     ['/embed/shop/latency', { page: 'embed', name: 'shop', widget: 'latency' }],
     ['/x', { page: 'notfound', path: '/x' }],

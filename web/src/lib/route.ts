@@ -3,6 +3,7 @@
 export type Route =
   | { page: 'index' }
   | { page: 'dashboard'; name: string }
+  | { page: 'edit'; name: string | null }
   | { page: 'embed'; name: string; widget?: string }
   | { page: 'explore'; patterns: string[] }
   | { page: 'notfound'; path: string };
@@ -18,6 +19,8 @@ export function parseRoute(pathname: string, search = ''): Route {
     return { page: 'explore', patterns: [...new Set(patterns)] };
   }
   if (parts[0] === 'd' && parts.length === 2) return { page: 'dashboard', name: parts[1] };
+  if (parts[0] === 'd' && parts.length === 3 && parts[2] === 'edit') return { page: 'edit', name: parts[1] };
+  if (parts.length === 1 && parts[0] === 'new') return { page: 'edit', name: null };
   if (parts[0] === 'embed' && parts.length === 2) return { page: 'embed', name: parts[1] };
   if (parts[0] === 'embed' && parts.length === 3) return { page: 'embed', name: parts[1], widget: parts[2] };
   return { page: 'notfound', path: pathname };
@@ -25,6 +28,11 @@ export function parseRoute(pathname: string, search = ''): Route {
 
 export function dashboardPath(name: string): string {
   return `/d/${encodeURIComponent(name)}`;
+}
+
+/** The editor of a dashboard, or of a new one. */
+export function editPath(name: string | null): string {
+  return name === null ? '/new' : `/d/${encodeURIComponent(name)}/edit`;
 }
 
 export function embedPath(name: string, widget?: string): string {

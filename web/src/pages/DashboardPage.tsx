@@ -6,10 +6,13 @@ import { Link } from '../components/Link';
 import { WidgetCard } from '../components/WidgetCard';
 import { RangePicker, TimeRangeContext, useUrlTimeRange } from '../components/TimeRange';
 import { ConnectionBadge } from '../components/ConnectionBadge';
-import { columnsFor, dashboardPatterns, span, type Dashboard } from '../lib/dashboard';
-import { StreamClient } from '../lib/stream';
+import { columnsFor, span, type Dashboard } from '../lib/dashboard';
+import type { StreamClient } from '../lib/stream';
+import { useDashboardStream } from '../components/useDashboardStream';
+import { isAdminToken } from '../lib/editor';
+import { getToken } from '../lib/token';
 import { nextBoard, parseKiosk } from '../lib/kiosk';
-import { dashboardPath, navigate } from '../lib/route';
+import { dashboardPath, editPath, navigate } from '../lib/route';
 
 /** How often an open dashboard asks whether its definition changed. */
 const DEFINITION_POLL_MS = 1500;
@@ -17,7 +20,6 @@ const DEFINITION_POLL_MS = 1500;
 export function DashboardPage({ name, embed = false, widgetId }: { name: string; embed?: boolean; widgetId?: string }) {
   const [dash, setDash] = useState<Dashboard | null>(null);
   const [err, setErr] = useState<ApiError | null>(null);
-  const [stream, setStream] = useState<StreamClient | null>(null);
   const [gridRef, size] = useSize<HTMLDivElement>();
   const kiosk = useMemo(() => (embed ? null : parseKiosk(location.search)), [embed]);
   const timeRange = useUrlTimeRange();
@@ -63,28 +65,9 @@ export function DashboardPage({ name, embed = false, widgetId }: { name: string;
   }, [dash]);
 
   const widgets = dash ? (widgetId ? dash.widgets.filter((w) => w.id === widgetId) : dash.widgets) : [];
-  const patternKey = dashboardPatterns(widgets).join('\n');
-
   // The stream depends only on what the widgets read: a definition that
   // changes titles or layout does not interrupt it.
-  const loaded = dash !== null;
-  useEffect(() => {
-    if (!loaded) return;
-    const patterns = patternKey ? patternKey.split('\n') : [];
-    const s = new StreamClient({
-      patterns,
-      // The client gave up: ask the API once, so a 401 shows the sign-in panel.
-      onGiveUp: () => {
-        if (patterns[0]) api.topics(patterns[0]).catch(() => {});
-      },
-    });
-    setStream(s);
-    s.start();
-    return () => {
-      s.close();
-      setStream(null);
-    };
-  }, [loaded, patternKey]);
+  const stream = useDashboardStream(widgets, dash !== null);
 
   if (err) {
     if (err.status === 401) return null; // the sign-in panel takes over
@@ -130,11 +113,28 @@ export function DashboardPage({ name, embed = false, widgetId }: { name: string;
   return (
     <StreamContext.Provider value={stream}>
       <TimeRangeContext.Provider value={timeRange}>
-        <Shell embed={embed} kiosk={kiosk?.on} title={dash.title || dash.name} stream={stream} tools={<RangePicker />}>
+        <Shell embed={embed} kiosk={kiosk?.on} title={dash.title || dash.name} stream={stream} tools={
+            <>
+              <RangePicker />
+              {isAdminToken(getToken()) ? (
+                <Link to={editPath(name)} className="btn small" title="Edit this dashboard">
+                  Edit
+                </Link>
+              ) : null}
+            </>
+          }>
           {widgets.length === 0 ? (
             <div className="panel center-panel">
               <h2>This dashboard has no widgets yet</h2>
-              <p className="muted">Add widgets to its YAML file; see docs/dashboards.md.</p>
+              <p className="muted">
+                {isAdminToken(getToken()) ? (
+                  <>
+                    Add widgets in the <Link to={editPath(name)}>editor</Link>, or in its YAML file (see docs/dashboards.md).
+                  </>
+                ) : (
+                  'Add widgets to its YAML file; see docs/dashboards.md.'
+                )}
+              </p>
             </div>
           ) : null}
           <div ref={gridRef} className="grid" style={{ gridTemplateColumns: `repeat(${cols}, minmax(0, 1fr))` }}>

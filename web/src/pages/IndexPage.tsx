@@ -4,7 +4,8 @@ import { Header } from '../components/Header';
 import { NotifyTestButton } from '../components/NotifyTestButton';
 import { Link } from '../components/Link';
 import type { Dashboard } from '../lib/dashboard';
-import { dashboardPath, embedPath } from '../lib/route';
+import { dashboardPath, editPath, embedPath } from '../lib/route';
+import { isAdminToken } from '../lib/editor';
 import { getToken, setToken } from '../lib/token';
 import { SignIn } from '../components/SignIn';
 import { TopicList, useLiveTopics } from '../components/TopicList';
@@ -43,6 +44,11 @@ export function IndexPage() {
     <>
       <Header stream={live.stream ?? undefined}>
         <NotifyTestButton />
+        {isAdminToken(getToken()) ? (
+          <Link to={editPath(null)} className="btn small primary">
+            New dashboard
+          </Link>
+        ) : null}
       </Header>
       <main className="page index">
         <div className="index-layout">
