@@ -59,7 +59,7 @@ test-e2e: build
 
 ## screenshots: the pages in light and dark, into docs/screenshots (what the docs show)
 screenshots: build
-	cd web && LIVEDASH_BIN=$(CURDIR)/$(BIN) LIVEDASH_SCREENSHOTS=$(CURDIR)/docs/screenshots node --test e2e/screenshots.test.mjs
+	cd web && LIVEDASH_BIN=$(CURDIR)/$(BIN) LIVEDASH_SCREENSHOTS=$(CURDIR)/docs/screenshots node --test --test-concurrency=1 e2e/screenshots.test.mjs e2e/editor.test.mjs
 
 ## bench: Go benchmarks of the hot paths (not part of make test)
 bench:

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchBrowser, newPage, putTestDashboard, REPO_ROOT, Server, waitFor } from './lib/harness.mjs';
+import { launchBrowser, newPage, putTestDashboard, SCREENSHOTS, Server, waitFor } from './lib/harness.mjs';
 
 let server, browser, admin, viewer;
 
@@ -256,7 +256,7 @@ test('a viewer sees no edit controls, and a PUT with its token is a 403', { time
 });
 
 test('screenshots: the editor, light and dark', { timeout: 40_000 }, async () => {
-  const dir = path.join(REPO_ROOT, 'docs', 'screenshots');
+  const dir = SCREENSHOTS; // docs/screenshots with make screenshots
   await mkdir(dir, { recursive: true });
   const now = Date.now();
   await server.publish(admin, Array.from({ length: 30 }, (_, i) => ({ topic: 'e2e.ed.temp', type: 'point', ts: now - (30 - i) * 5000, data: 20 + Math.sin(i / 4) * 3 })));
