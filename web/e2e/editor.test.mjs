@@ -202,7 +202,7 @@ test('a validation error shows on its field and the save is refused', { timeout:
   await page.context().close();
 });
 
-test('a built-in dashboard is read-only: copy to edit saves an API copy', { timeout: 30_000 }, async () => {
+test('a built-in dashboard is read-only: copy to edit saves an API copy, which can be renamed and deleted', { timeout: 30_000 }, async () => {
   const page = await newPage(browser);
   await page.goto(`${server.url}/d/shop/edit?token=${admin}`);
   await page.locator('.notice.warn', { hasText: 'read-only' }).waitFor();
@@ -222,11 +222,23 @@ test('a built-in dashboard is read-only: copy to edit saves an API copy', { time
   const shop = await server.api('GET', '/api/v1/dashboards/shop', { token: admin });
   assert.equal(copy.widgets.length, shop.widgets.length);
 
+  // The copy can be renamed: the new name answers, the old one is gone.
+  await page.getByRole('button', { name: 'Rename…' }).click();
+  await page.getByRole('group', { name: 'Rename' }).getByLabel('New name').fill('shop');
+  await page.getByRole('group', { name: 'Rename' }).getByRole('button', { name: 'Rename' }).click();
+  await page.locator('[data-error-for="copyName"]', { hasText: 'already exists' }).waitFor();
+  await page.getByRole('group', { name: 'Rename' }).getByLabel('New name').fill('shop-ours');
+  await page.getByRole('group', { name: 'Rename' }).getByRole('button', { name: 'Rename' }).click();
+  await page.locator('.notice.ok', { hasText: 'Renamed “shop-mine” to “shop-ours”' }).waitFor();
+  await page.waitForURL('**/d/shop-ours/edit');
+  assert.equal((await server.api('GET', '/api/v1/dashboards/shop-ours', { token: admin })).widgets.length, shop.widgets.length);
+  await assert.rejects(server.api('GET', '/api/v1/dashboards/shop-mine', { token: admin }), /404/);
+
   // The copy can be deleted, after a confirmation.
   await page.getByRole('button', { name: 'Delete…' }).click();
   await page.getByRole('alertdialog').getByRole('button', { name: 'Delete' }).click();
   await page.waitForURL(`${server.url}/`);
-  await assert.rejects(server.api('GET', '/api/v1/dashboards/shop-mine', { token: admin }), /404/);
+  await assert.rejects(server.api('GET', '/api/v1/dashboards/shop-ours', { token: admin }), /404/);
   await page.context().close();
 });
 
@@ -238,7 +250,7 @@ test('a viewer sees no edit controls, and a PUT with its token is a 403', { time
   await page.locator('.grid .card').first().waitFor();
   assert.equal(await page.getByRole('link', { name: 'Edit' }).count(), 0);
   await page.goto(`${server.url}/`);
-  await page.locator('.index-head').waitFor();
+  await page.locator('section.dashboards').waitFor();
   assert.equal(await page.getByRole('link', { name: 'New dashboard' }).count(), 0);
   await page.goto(`${server.url}/d/e2e/edit`);
   await page.getByText('Editing dashboards needs an admin token').waitFor();

@@ -108,6 +108,7 @@ function Editor({ initialName, initialReadOnly, state, dispatch }: EditorProps) 
   const [saving, setSaving] = useState(false);
   const [savedDoc, setSavedDoc] = useState<Dashboard | null>(initialName === null ? null : doc);
   const [confirmDelete, setConfirmDelete] = useState(false);
+  const [renaming, setRenaming] = useState(false);
   const [topics, setTopics] = useState<TopicInfo[]>([]);
   const [gridRef, size] = useSize<HTMLDivElement>();
   const isNew = savedName === null;
@@ -192,7 +193,7 @@ function Editor({ initialName, initialReadOnly, state, dispatch }: EditorProps) 
     };
   }, [dirty]);
 
-  const save = async (asName?: string) => {
+  const save = async (asName?: string): Promise<boolean> => {
     setAttempted(true);
     setBanner(null);
     const target = asName ?? (isNew ? doc.name : savedName!);
@@ -207,7 +208,7 @@ function Editor({ initialName, initialReadOnly, state, dispatch }: EditorProps) 
         const m = /^widgets\.(\d+)\./.exec(first);
         if (m) dispatch({ type: 'select', index: Number(m[1]) });
       }
-      return;
+      return false;
     }
     setSaving(true);
     try {
@@ -217,7 +218,7 @@ function Editor({ initialName, initialReadOnly, state, dispatch }: EditorProps) 
         if (exists) {
           setServerErr({ path: asName !== undefined ? 'copyName' : 'name', message: `a dashboard named “${target}” already exists; choose another name` });
           setBanner({ kind: 'error', text: 'Not saved: that name is taken.' });
-          return;
+          return false;
         }
       }
       const out = await api.putDashboard(toSave({ ...doc, name: target }));
@@ -227,6 +228,7 @@ function Editor({ initialName, initialReadOnly, state, dispatch }: EditorProps) 
       setAttempted(false);
       if (target !== savedName) history.replaceState(null, '', editPath(target));
       setBanner({ kind: 'ok', text: `Saved “${out.title || target}”.` });
+      return true;
     } catch (e) {
       const err = e instanceof ApiError ? e : new ApiError(0, String(e));
       if (err.status === 400) {
@@ -248,6 +250,21 @@ function Editor({ initialName, initialReadOnly, state, dispatch }: EditorProps) 
       }
     } finally {
       setSaving(false);
+    }
+    return false;
+  };
+
+  // Rename: the dashboard under its new name, then the old one removed, so
+  // a failure on the way leaves a copy rather than nothing.
+  const rename = async () => {
+    const old = savedName;
+    if (!old || !(await save(copyName))) return;
+    try {
+      await api.deleteDashboard(old);
+      setRenaming(false);
+      setBanner({ kind: 'ok', text: `Renamed “${old}” to “${copyName}”.` });
+    } catch (e) {
+      setBanner({ kind: 'error', text: `Saved as “${copyName}”, but “${old}” could not be removed: ${e instanceof Error ? e.message : String(e)}` });
     }
   };
 
@@ -313,9 +330,23 @@ function Editor({ initialName, initialReadOnly, state, dispatch }: EditorProps) 
                 </button>
               </span>
             ) : (
-              <button type="button" className="btn small" onClick={() => setConfirmDelete(true)}>
-                Delete…
-              </button>
+              <>
+                <button
+                  type="button"
+                  className="btn small"
+                  aria-expanded={renaming}
+                  onClick={() => {
+                    setCopyName(savedName ?? '');
+                    setServerErr(null);
+                    setRenaming(!renaming);
+                  }}
+                >
+                  Rename…
+                </button>
+                <button type="button" className="btn small" onClick={() => setConfirmDelete(true)}>
+                  Delete…
+                </button>
+              </>
             )
           ) : null}
           {!readOnly ? (
@@ -337,6 +368,21 @@ function Editor({ initialName, initialReadOnly, state, dispatch }: EditorProps) 
               </Field>
               <button type="button" className="btn primary" onClick={() => save(copyName)} disabled={saving}>
                 Save copy
+              </button>
+            </div>
+          </div>
+        ) : null}
+        {renaming && !readOnly ? (
+          <div className="notice" role="group" aria-label="Rename">
+            <div>
+              Rename “{savedName}”: its address becomes <code>/d/{copyName || '…'}</code>. Links to the old name stop working.
+            </div>
+            <div className="notice-row">
+              <Field label="New name" path="copyName" errors={errors}>
+                {(id, inv) => <TextInput id={id} value={copyName} mono invalid={inv} onChange={(v) => { setCopyName(v); setServerErr(null); }} />}
+              </Field>
+              <button type="button" className="btn primary" onClick={rename} disabled={saving || !copyName || copyName === savedName}>
+                Rename
               </button>
             </div>
           </div>
