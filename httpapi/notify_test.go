@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -53,21 +52,6 @@ func newNotifyEnv(t *testing.T) (*env, *atomic.Int32) {
 	return e, &got
 }
 
-func notifyRequest(t *testing.T, e *env, method, path, token, body string) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest(method, e.url+path, strings.NewReader(body))
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
 func TestNotifyTestAPI(t *testing.T) {
 	e, got := newNotifyEnv(t)
 	user := e.token(auth.Claims{}, time.Hour)
@@ -86,7 +70,7 @@ func TestNotifyTestAPI(t *testing.T) {
 		{"receiver down", e.admin, "/api/v1/notify/test?receiver=down", "", 200, `"outcome":"retry","attempt":1,"status":503`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			status, body := notifyRequest(t, e, "POST", tc.path, tc.token, tc.body)
+			status, body := e.do("POST", tc.path, tc.token, tc.body)
 			if status != tc.status || !strings.Contains(body, tc.want) {
 				t.Fatalf("%d %s, want %d and %s", status, body, tc.status, tc.want)
 			}
@@ -95,23 +79,23 @@ func TestNotifyTestAPI(t *testing.T) {
 	if n := got.Load(); n != 2 {
 		t.Fatalf("receiver ok got %d requests, want 2", n)
 	}
-	status, body := notifyRequest(t, e, "GET", "/api/v1/notify/receivers", e.admin, "")
+	status, body := e.do("GET", "/api/v1/notify/receivers", e.admin, "")
 	var list struct{ Receivers []string }
 	json.Unmarshal([]byte(body), &list)
 	if status != 200 || strings.Join(list.Receivers, ",") != "ok,down" {
 		t.Fatalf("receivers: %d %s", status, body)
 	}
-	if status, _ := notifyRequest(t, e, "GET", "/api/v1/notify/receivers", user, ""); status != 403 {
+	if status, _ := e.do("GET", "/api/v1/notify/receivers", user, ""); status != 403 {
 		t.Fatalf("receivers for a non-admin: %d", status)
 	}
 }
 
 func TestNotifyTestAPIWithoutReceivers(t *testing.T) {
 	e := newEnv(t)
-	if status, body := notifyRequest(t, e, "POST", "/api/v1/notify/test?receiver=x", e.admin, ""); status != 404 || !strings.Contains(body, "none are configured") {
+	if status, body := e.do("POST", "/api/v1/notify/test?receiver=x", e.admin, ""); status != 404 || !strings.Contains(body, "none are configured") {
 		t.Fatalf("%d %s", status, body)
 	}
-	if status, body := notifyRequest(t, e, "GET", "/api/v1/notify/receivers", e.admin, ""); status != 200 || !strings.Contains(body, `{"receivers":[]}`) {
+	if status, body := e.do("GET", "/api/v1/notify/receivers", e.admin, ""); status != 200 || !strings.Contains(body, `{"receivers":[]}`) {
 		t.Fatalf("%d %s", status, body)
 	}
 }

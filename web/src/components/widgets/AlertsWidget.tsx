@@ -2,9 +2,8 @@ import { useRef, useState } from 'react';
 import { optNum, type Widget } from '../../lib/dashboard';
 import { formatAgo } from '../../lib/duration';
 import type { Envelope } from '../../lib/envelope';
-import { useFrameRender, useTick, useWidgetFeed } from '../hooks';
-import { newestFirst, timeOf, WidgetNote } from './common';
-import { loadHistory } from './load';
+import { useTick } from '../hooks';
+import { timeOf, useNewestList, WidgetNote } from './common';
 
 interface AlertData {
   severity?: string;
@@ -22,30 +21,17 @@ function canNotify(): boolean {
 /** Alert messages, newest first, coloured by severity, with their state. */
 export function AlertsWidget({ widget }: { widget: Widget }) {
   const limit = optNum(widget.options, 'limit') ?? 50;
-  const list = useRef<Envelope<AlertData>[]>([]);
-  const render = useFrameRender();
   const now = useTick(5000);
   const [notify, setNotify] = useState(() => canNotify() && Notification.permission === 'granted' && localStorage.getItem('livedash_notify') === '1');
   const notifyRef = useRef(notify);
   notifyRef.current = notify;
 
-  const { loading, error } = useWidgetFeed(widget.topics, {
-    load: () => loadHistory(widget.topics, { limit }),
-    apply: (msgs, live) => {
-      for (const m of msgs) {
-        if (m.type !== 'alert') continue;
-        list.current.push(m as Envelope<AlertData>);
-        if (live && notifyRef.current) showNotification(m as Envelope<AlertData>);
-      }
-      newestFirst(list.current);
-      if (list.current.length > limit) list.current.length = limit;
-      render();
-    },
-    clear: () => {
-      list.current = [];
-      render();
-    },
-  });
+  const { list, loading, error } = useNewestList<Envelope<AlertData>>(
+    widget,
+    limit,
+    (m) => m.type === 'alert',
+    (m) => notifyRef.current && showNotification(m),
+  );
 
   const toggleNotify = async () => {
     if (notify) {
@@ -63,10 +49,10 @@ export function AlertsWidget({ widget }: { widget: Widget }) {
   // Only the newest message of a topic says whether that alert still fires.
   const newestOfTopic = new Set<string>();
   const latest = new Map<string, string>();
-  for (const a of list.current) if (!latest.has(a.topic)) latest.set(a.topic, a.id);
+  for (const a of list) if (!latest.has(a.topic)) latest.set(a.topic, a.id);
   for (const id of latest.values()) newestOfTopic.add(id);
   const firing = [...latest.keys()].filter((t) => {
-    const a = list.current.find((x) => x.topic === t);
+    const a = list.find((x) => x.topic === t);
     return a && (a.data?.state ?? 'firing') === 'firing';
   }).length;
 
@@ -80,8 +66,8 @@ export function AlertsWidget({ widget }: { widget: Widget }) {
           </button>
         ) : null}
       </div>
-      <ul className="list" hidden={list.current.length === 0}>
-        {list.current.map((a) => {
+      <ul className="list" hidden={list.length === 0}>
+        {list.map((a) => {
           const sev = SEVERITIES.includes(String(a.data?.severity)) ? String(a.data.severity) : 'info';
           const state = typeof a.data?.state === 'string' ? a.data.state : 'firing';
           const old = !newestOfTopic.has(a.id);
@@ -105,7 +91,7 @@ export function AlertsWidget({ widget }: { widget: Widget }) {
           );
         })}
       </ul>
-      {list.current.length === 0 ? (
+      {list.length === 0 ? (
         <div className="list-empty">
           {!loading && !error ? (
             <svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" className="empty-icon">

@@ -1,12 +1,9 @@
-import { useRef } from 'react';
 import { formatOptions, optNum, optStrings, type Widget } from '../../lib/dashboard';
 import { formatAgo } from '../../lib/duration';
-import type { Envelope } from '../../lib/envelope';
 import { formatAny } from '../../lib/format';
 import { getPath } from '../../lib/values';
-import { useFrameRender, useTick, useWidgetFeed } from '../hooks';
-import { newestFirst, timeOf, WidgetNote } from './common';
-import { loadHistory } from './load';
+import { useTick } from '../hooks';
+import { timeOf, useNewestList, WidgetNote } from './common';
 
 /** Recent event messages (and options.types), newest first. */
 export function FeedWidget({ widget }: { widget: Widget }) {
@@ -14,29 +11,15 @@ export function FeedWidget({ widget }: { widget: Widget }) {
   const limit = optNum(o, 'limit') ?? 50;
   const fields = optStrings(o, 'fields');
   const types = new Set(['event', ...optStrings(o, 'types')]);
-  const list = useRef<Envelope[]>([]);
-  const render = useFrameRender();
   const now = useTick(5000);
   const multi = widget.topics.length > 1 || widget.topics.some((t) => t.includes('*') || t.includes('>'));
 
-  const { loading, error } = useWidgetFeed(widget.topics, {
-    load: () => loadHistory(widget.topics, { limit }),
-    apply: (msgs) => {
-      for (const m of msgs) if (types.has(m.type)) list.current.push(m);
-      newestFirst(list.current);
-      if (list.current.length > limit) list.current.length = limit;
-      render();
-    },
-    clear: () => {
-      list.current = [];
-      render();
-    },
-  });
+  const { list, loading, error } = useNewestList(widget, limit, (m) => types.has(m.type));
 
   return (
     <div className="feed">
-      <ul className="list" hidden={list.current.length === 0}>
-        {list.current.map((m) => {
+      <ul className="list" hidden={list.length === 0}>
+        {list.map((m) => {
           const data = (m.data && typeof m.data === 'object' ? m.data : { value: m.data }) as Record<string, unknown>;
           const keys = fields.length ? fields : Object.keys(data).slice(0, 4);
           return (
@@ -64,7 +47,7 @@ export function FeedWidget({ widget }: { widget: Widget }) {
           );
         })}
       </ul>
-      {list.current.length === 0 ? (
+      {list.length === 0 ? (
         <div className="list-empty">
           <WidgetNote loading={loading} error={error} empty="No events yet" />
         </div>

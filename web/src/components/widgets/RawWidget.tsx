@@ -1,38 +1,21 @@
-import { useRef } from 'react';
 import { optNum, optStrings, type Widget } from '../../lib/dashboard';
 import { formatAgo } from '../../lib/duration';
-import type { Envelope } from '../../lib/envelope';
-import { useFrameRender, useTick, useWidgetFeed } from '../hooks';
-import { newestFirst, timeOf, WidgetNote } from './common';
-import { loadHistory } from './load';
+import { useTick } from '../hooks';
+import { timeOf, useNewestList, WidgetNote } from './common';
 
 /** Messages of any type as raw JSON, newest first (explore's view of types without a widget). */
 export function RawWidget({ widget }: { widget: Widget }) {
   const o = widget.options;
   const limit = optNum(o, 'limit') ?? 50;
   const types = new Set(optStrings(o, 'types'));
-  const list = useRef<Envelope[]>([]);
-  const render = useFrameRender();
   const now = useTick(5000);
 
-  const { loading, error } = useWidgetFeed(widget.topics, {
-    load: () => loadHistory(widget.topics, { limit }),
-    apply: (msgs) => {
-      for (const m of msgs) if (types.size === 0 || types.has(m.type)) list.current.push(m);
-      newestFirst(list.current);
-      if (list.current.length > limit) list.current.length = limit;
-      render();
-    },
-    clear: () => {
-      list.current = [];
-      render();
-    },
-  });
+  const { list, loading, error } = useNewestList(widget, limit, (m) => types.size === 0 || types.has(m.type));
 
   return (
     <div className="feed raw">
-      <ul className="list" hidden={list.current.length === 0}>
-        {list.current.map((m) => (
+      <ul className="list" hidden={list.length === 0}>
+        {list.map((m) => (
           <li key={m.id} className="raw-item">
             <div className="meta">
               <span>
@@ -44,7 +27,7 @@ export function RawWidget({ widget }: { widget: Widget }) {
           </li>
         ))}
       </ul>
-      {list.current.length === 0 ? (
+      {list.length === 0 ? (
         <div className="list-empty">
           <WidgetNote loading={loading} error={error} empty="No messages yet" />
         </div>

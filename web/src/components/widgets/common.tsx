@@ -1,5 +1,9 @@
+import { useRef } from 'react';
 import type { Envelope } from '../../lib/envelope';
 import { compareIds } from '../../lib/ids';
+import type { Widget } from '../../lib/dashboard';
+import { useFrameRender, useWidgetFeed } from '../hooks';
+import { loadHistory } from './load';
 
 /** A small note under a widget: loading, or why history is missing. */
 export function WidgetNote({ loading, error, empty }: { loading: boolean; error: string | null; empty?: string | false }) {
@@ -25,3 +29,39 @@ export function timeOf(ts: number): string {
     ? d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' })
     : d.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
+
+/**
+ * The newest limit messages of a widget's topics that accept keeps (history,
+ * then live), newest first, re-rendered at most once a frame: what the feed,
+ * alerts and raw widgets show. onLive sees each kept live message.
+ */
+export function useNewestList<M extends Envelope>(
+  widget: Widget,
+  limit: number,
+  accept: (m: Envelope) => boolean,
+  onLive?: (m: M) => void,
+): { list: M[]; loading: boolean; error: string | null } {
+  const list = useRef<M[]>([]);
+  const render = useFrameRender();
+  const keep = useRef({ accept, onLive });
+  keep.current = { accept, onLive };
+  const { loading, error } = useWidgetFeed(widget.topics, {
+    load: () => loadHistory(widget.topics, { limit }),
+    apply: (msgs, live) => {
+      for (const m of msgs) {
+        if (!keep.current.accept(m)) continue;
+        list.current.push(m as M);
+        if (live) keep.current.onLive?.(m as M);
+      }
+      newestFirst(list.current);
+      if (list.current.length > limit) list.current.length = limit;
+      render();
+    },
+    clear: () => {
+      list.current = [];
+      render();
+    },
+  });
+  return { list: list.current, loading, error };
+}
+
