@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -122,5 +123,37 @@ func TestDashboardReadOnlyHeader(t *testing.T) {
 	}
 	if got := readOnly("mine"); got != "" {
 		t.Errorf("stored dashboard: Livedash-Read-Only = %q, want none", got)
+	}
+}
+
+// TestDamagedStoredDashboardLeftOut: a stored record that does not decode
+// made the whole list a 500 for everyone; it is left out (and logged).
+func TestDamagedStoredDashboardLeftOut(t *testing.T) {
+	e := newEnv(t)
+	if status, body := e.do("PUT", "/api/v1/dashboards/good", e.admin, `{"title":"Good","widgets":[{"id":"w","type":"stat","topics":["a"]}]}`); status != 200 {
+		t.Fatalf("put: %d %s", status, body)
+	}
+	if err := e.store.PutDashboard(context.Background(), "broken", []byte(`{"title":`)); err != nil {
+		t.Fatal(err)
+	}
+	status, body := e.do("GET", "/api/v1/dashboards", e.admin, "")
+	if status != 200 || !strings.Contains(body, `"name":"good"`) || strings.Contains(body, "broken") {
+		t.Fatalf("list with a damaged record: %d %s", status, body)
+	}
+}
+
+// TestCORSExposesRetryAfter: a page on another origin can read how long
+// to back off after a 429.
+func TestCORSExposesRetryAfter(t *testing.T) {
+	e := newEnv(t, func(c *envConfig) { c.cfg.CORSOrigins = []string{"*"} })
+	req, _ := http.NewRequest("GET", e.url+"/api/v1/topics", nil)
+	req.Header.Set("Origin", "https://blog.example.com")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("Access-Control-Expose-Headers"); got != "Retry-After" {
+		t.Fatalf("Access-Control-Expose-Headers = %q", got)
 	}
 }

@@ -37,7 +37,9 @@ func (s *Server) dashboards(ctx context.Context) (map[string]dashboard.Dashboard
 	for name, body := range stored {
 		var d dashboard.Dashboard
 		if err := json.Unmarshal(body, &d); err != nil {
-			return nil, fmt.Errorf("stored dashboard %s: %w", name, err)
+			// One damaged record must not take the list down for everyone.
+			s.log.Error("stored dashboard cannot be read; leaving it out", "dashboard", name, "err", err)
+			continue
 		}
 		out[name] = d
 	}

@@ -364,6 +364,8 @@ func (s *Server) cors(next http.Handler) http.Handler {
 		}
 		if origin != "" {
 			h.Add("Vary", "Origin")
+			// Clients on other origins back off by it (the JavaScript client does).
+			h.Set("Access-Control-Expose-Headers", "Retry-After")
 			if r.Method == http.MethodOptions {
 				h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
 				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Last-Event-ID")

@@ -64,7 +64,7 @@ const maxTS = 253402300799999
 
 // Parse reads a line-protocol body and returns one point message per line,
 // ids unset. precision is the unit of the timestamps: "ns" (also "" and
-// "n"), "us" (also "u"), "ms" or "s". now is the ts of lines without a
+// "n"), "us" (also "u"), "ms", "s", "m" or "h". now is the ts of lines without a
 // timestamp. Errors are EINVALID (bad precision, bad line), EFORBIDDEN (a
 // sys topic) or ETOOLARGE (too many points).
 func Parse(body []byte, precision string, now time.Time) ([]livedash.Message, error) {
@@ -106,6 +106,16 @@ func invalid(format string, args ...any) error {
 	return livedash.Errorf(livedash.EINVALID, format, args...)
 }
 
+// mul converts a timestamp in units of m milliseconds, and says whether it fits.
+func mul(m int64) func(int64) (int64, bool) {
+	return func(v int64) (int64, bool) {
+		if v > math.MaxInt64/m || v < math.MinInt64/m {
+			return 0, false
+		}
+		return v * m, true
+	}
+}
+
 // timestampConverter returns the function turning a timestamp in the given
 // precision into unix milliseconds, and whether it fits.
 func timestampConverter(precision string) (func(int64) (int64, bool), error) {
@@ -126,14 +136,13 @@ func timestampConverter(precision string) (func(int64) (int64, bool), error) {
 	case "ms":
 		return func(v int64) (int64, bool) { return v, true }, nil
 	case "s":
-		return func(v int64) (int64, bool) {
-			if v > math.MaxInt64/1000 || v < math.MinInt64/1000 {
-				return 0, false
-			}
-			return v * 1000, true
-		}, nil
+		return mul(1000), nil
+	case "m": // InfluxDB 1.x also writes minutes and hours
+		return mul(60_000), nil
+	case "h":
+		return mul(3_600_000), nil
 	}
-	return nil, invalid("precision %q is not one of ns, us, ms, s", precision)
+	return nil, invalid("precision %q is not one of ns, us, ms, s, m, h", precision)
 }
 
 // Characters each part of a line lets a backslash escape.

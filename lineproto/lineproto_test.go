@@ -98,6 +98,18 @@ func TestParse(t *testing.T) {
 			want:      []livedash.Message{{Topic: "a", TS: 1732262400123, Data: raw(`1`)}},
 		},
 		{
+			name:      "precision m (InfluxDB 1.x minutes)",
+			body:      "a value=1 28871040",
+			precision: "m",
+			want:      []livedash.Message{{Topic: "a", TS: 1732262400000, Data: raw(`1`)}},
+		},
+		{
+			name:      "precision h (InfluxDB 1.x hours)",
+			body:      "a value=1 481184",
+			precision: "h",
+			want:      []livedash.Message{{Topic: "a", TS: 1732262400000, Data: raw(`1`)}},
+		},
+		{
 			name:      "precision n",
 			body:      "a value=1 1732262400123999999",
 			precision: "n",
@@ -216,7 +228,7 @@ func TestParseErrors(t *testing.T) {
 		{"leading dot", ".shop a=1", "", livedash.EINVALID, "invalid topic"},
 		{"topic too long", strings.Repeat("m", 201) + " a=1", "", livedash.EINVALID, "invalid topic"},
 		{"sys topic", "sys.connections a=1", "", livedash.EFORBIDDEN, "sys."},
-		{"bad precision", "cpu a=1", "h", livedash.EINVALID, `precision "h"`},
+		{"bad precision", "cpu a=1", "d", livedash.EINVALID, `precision "d"`},
 		{"bad line after good ones", "a value=1\n# ok\nb value=2\nc value=\n", "", livedash.EINVALID, "line 4:"},
 	}
 	for _, tt := range tests {
