@@ -38,7 +38,12 @@ func (s *Server) handleInfluxWrite(api influxAPI) http.Handler {
 		if db == "" {
 			return nil, livedash.Errorf(livedash.EINVALID, "%s is required", dbParam)
 		}
-		msgs, err := lineproto.Parse(body, q.Get("precision"), s.now())
+		precision := q.Get("precision")
+		if api == influxV2 && (precision == "m" || precision == "h") {
+			// 2.x takes ns, us, ms and s only; minutes and hours are 1.x's.
+			return nil, livedash.Errorf(livedash.EINVALID, "precision %q is not one of ns, us, ms, s", precision)
+		}
+		msgs, err := lineproto.Parse(body, precision, s.now())
 		if err != nil || !s.cfg.Influx.DBPrefix {
 			return msgs, err
 		}

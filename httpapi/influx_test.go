@@ -200,6 +200,8 @@ func TestInfluxWriteRequests(t *testing.T) {
 		{"broken gzip", "/write?db=x", "not gzip at all", []string{"Authorization", "Token " + tok, "Content-Encoding", "gzip"}, 400, "gzip body"},
 		{"unknown encoding", "/api/v2/write?bucket=b", "cpu,host=a value=1", []string{"Authorization", "Token " + tok, "Content-Encoding", "br"}, 415, `"code":"unsupported media type"`},
 		{"bad precision", "/api/v2/write?bucket=b&precision=h", "cpu,host=a value=1", []string{"Authorization", "Token " + tok}, 400, "precision"},
+		{"unknown precision", "/write?db=x&precision=d", "cpu,host=a value=1", []string{"Authorization", "Token " + tok}, 400, "precision"},
+		{"1.x hours", "/write?db=x&precision=h", "cpu,host=a value=1 481184", []string{"Authorization", "Token " + tok}, 204, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			head := e.store.Head()
