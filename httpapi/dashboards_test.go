@@ -2,6 +2,8 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
+	"reflect"
 	"net/http"
 	"strings"
 	"testing"
@@ -155,5 +157,30 @@ func TestCORSExposesRetryAfter(t *testing.T) {
 	resp.Body.Close()
 	if got := resp.Header.Get("Access-Control-Expose-Headers"); got != "Retry-After" {
 		t.Fatalf("Access-Control-Expose-Headers = %q", got)
+	}
+}
+
+// TestAccessNamesWhatTheCallerMayRead: the patterns of one stream that
+// covers everything a caller may read, which the home page subscribes to,
+// so public topics show up live for viewers without a token too.
+func TestAccessNamesWhatTheCallerMayRead(t *testing.T) {
+	e := newEnv(t, withPublic("status.>", "blog.*.views"))
+	for _, tc := range []struct {
+		name, token, want string
+	}{
+		{"anonymous", "", `{"admin":false,"read":["blog.*.views","status.>"]}`},
+		{"viewer", e.grantToken("shop.>", "sub", "in.>", "pub"), `{"sub":"user","admin":false,"read":["blog.*.views","shop.>","status.>"]}`},
+		{"admin", e.admin, `{"sub":"tester","admin":true,"read":[">","sys.>"]}`},
+	} {
+		status, body := e.do("GET", "/api/v1/access", tc.token, "")
+		var got, want any
+		json.Unmarshal([]byte(body), &got)
+		json.Unmarshal([]byte(tc.want), &want)
+		if status != 200 || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %d %s, want %s", tc.name, status, body, tc.want)
+		}
+	}
+	if status, _ := e.do("GET", "/api/v1/access", "not-a-token", ""); status != 401 {
+		t.Fatalf("bad token: %d", status)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"encoding/json"
 	"net/http"
+	"slices"
+	"sort"
 	"strconv"
 	"time"
 
@@ -247,3 +249,39 @@ func msParam(v, name string) (*int64, error) {
 }
 
 func jsonString(s string) ([]byte, error) { return json.Marshal(s) }
+
+type accessJSON struct {
+	Sub   string   `json:"sub,omitempty"`
+	Admin bool     `json:"admin"`
+	Read  []string `json:"read"`
+}
+
+// handleAccess tells the caller what it may read, as the patterns of one
+// stream that covers all of it: every topic and sys. topic for an admin;
+// else the public patterns and the token's subscribe grants. A page that
+// shows "every topic the viewer may read" subscribes to exactly these.
+func (s *Server) handleAccess() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, err := s.access(r)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out := accessJSON{Sub: a.Subject(), Read: []string{}}
+		if a.Claims != nil && a.Claims.Admin {
+			out.Admin, out.Read = true, []string{">", "sys.>"}
+			s.writeJSON(w, r, http.StatusOK, out)
+			return
+		}
+		out.Read = append(out.Read, a.Public...)
+		if a.Claims != nil {
+			for p, g := range a.Claims.Channels {
+				if g.Subscribe && !slices.Contains(out.Read, p) {
+					out.Read = append(out.Read, p)
+				}
+			}
+		}
+		sort.Strings(out.Read)
+		s.writeJSON(w, r, http.StatusOK, out)
+	})
+}

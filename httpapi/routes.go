@@ -11,6 +11,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/v1/stream", s.handleStream())
 	mux.Handle("GET /api/v1/ws", s.handleWebSocket())
 	mux.Handle("GET /api/v1/topics", s.handleTopics())
+	mux.Handle("GET /api/v1/access", s.handleAccess())
 	mux.Handle("GET /api/v1/history", s.handleHistory())
 	mux.Handle("GET /api/v1/dashboards", s.handleDashboards())
 	mux.Handle("GET /api/v1/dashboards/{name}", s.handleDashboard())

@@ -117,6 +117,8 @@ export const api = {
     request<Dashboard>(`/dashboards/${encodeURIComponent(d.name)}`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(d) }),
   deleteDashboard: (name: string) => request<void>(`/dashboards/${encodeURIComponent(name)}`, { method: 'DELETE' }),
   topics: (pattern?: string) => request<TopicInfo[]>('/topics' + q({ topic: pattern })),
+  /** What the caller may read, as the patterns of one stream (GET /access). */
+  access: () => request<{ sub?: string; admin: boolean; read: string[] }>('/access'),
   history: (pattern: string, o: { from?: number; to?: number; limit?: number } = {}) =>
     request<HistoryResponse>('/history' + q({ topic: pattern, from: o.from, to: o.to, limit: o.limit })),
   notifyReceivers: () => request<{ receivers: string[] }>('/notify/receivers'),

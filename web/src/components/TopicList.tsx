@@ -53,15 +53,6 @@ export function useLiveTopics(): LiveTopics {
       if (document.visibilityState === 'visible') frame = requestAnimationFrame(run);
       else timer = setTimeout(run, 250);
     };
-    const patterns = readPatterns(tokenClaims(getToken()));
-    const s =
-      patterns.length > 0
-        ? new StreamClient({
-            patterns,
-            backlog: BACKLOG,
-            onGiveUp: () => void api.topics().catch(() => {}),
-          })
-        : null;
     const load = () =>
       api.topics().then(
         (list) => {
@@ -72,20 +63,40 @@ export function useLiveTopics(): LiveTopics {
         },
         (e) => alive && setError(e instanceof ApiError ? e : new ApiError(0, String(e))),
       );
-    if (s) {
-      s.subscribe({
-        patterns,
-        onMessage: (m) => {
-          st.push(m);
-          schedule();
-        },
-        onReset: () => void load(),
-      });
-      s.start();
-    }
-    setStream(s);
+    let s: StreamClient | null = null;
+    let poll: ReturnType<typeof setInterval> | undefined;
+    // One stream for everything the viewer may read (GET /access: the public
+    // patterns and the token's grants), so a new topic shows within a second
+    // for viewers without a token too; the list is fetched again now and then.
+    const begin = (patterns: string[]) => {
+      if (!alive) return;
+      s =
+        patterns.length > 0
+          ? new StreamClient({
+              patterns,
+              backlog: BACKLOG,
+              onGiveUp: () => void api.topics().catch(() => {}),
+            })
+          : null;
+      if (s) {
+        s.subscribe({
+          patterns,
+          onMessage: (m) => {
+            st.push(m);
+            schedule();
+          },
+          onReset: () => void load(),
+        });
+        s.start();
+      }
+      setStream(s);
+      poll = setInterval(() => document.visibilityState === 'visible' && load(), s ? 30_000 : 5_000);
+    };
     load();
-    const poll = setInterval(() => document.visibilityState === 'visible' && load(), s ? 30_000 : 5_000);
+    api.access().then(
+      (a) => begin(a.read ?? []),
+      () => begin(readPatterns(tokenClaims(getToken()))),
+    );
     return () => {
       alive = false;
       clearInterval(poll);
