@@ -107,35 +107,11 @@ func (s *Store) Backlog(ctx context.Context, patterns []string, perTopic int, ma
 // those the newest that fit in maxBytes (0: no budget).
 func (s *Store) topicBacklog(ctx context.Context, t *topicState, n int, maxBytes int64) ([]*livedash.Frame, error) {
 	if n <= s.recent {
-		s.mu.RLock()
-		if t.recentLoaded {
-			r := t.recent
-			if len(r) > n {
-				r = r[len(r)-n:]
-			}
-			out := append([]*livedash.Frame(nil), r...)
-			s.mu.RUnlock()
-			return newestWithin(out, maxBytes), nil
+		r, err := s.recentWindow(ctx, t, n)
+		if err != nil {
+			return nil, err
 		}
-		s.mu.RUnlock()
-		// Load the window once. Holding the write lock while querying keeps
-		// the writer from appending to a half-loaded window; frames it
-		// commits meanwhile are skipped by appendRecent as already present.
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if !t.recentLoaded {
-			frames, err := s.queryLocked(ctx, t, s.recent)
-			if err != nil {
-				return nil, err
-			}
-			t.recent = frames
-			t.recentLoaded = true
-		}
-		r := t.recent
-		if len(r) > n {
-			r = r[len(r)-n:]
-		}
-		return newestWithin(append([]*livedash.Frame(nil), r...), maxBytes), nil
+		return newestWithin(r, maxBytes), nil
 	}
 	b := budget{max: maxBytes}
 	var frames []*livedash.Frame
@@ -154,9 +130,78 @@ func (s *Store) topicBacklog(ctx context.Context, t *topicState, n int, maxBytes
 	return frames, nil
 }
 
-// queryLocked reads the newest n messages of t while s.mu is held.
-func (s *Store) queryLocked(ctx context.Context, t *topicState, n int) ([]*livedash.Frame, error) {
-	rows, err := s.read.QueryContext(ctx, "SELECT seq, type, ts, data FROM messages WHERE topic_id = ? ORDER BY seq DESC LIMIT ?", t.id, n)
+// recentWindow returns a copy of the newest n (at most s.recent) messages
+// of t, oldest first, from its in-memory window, loading the window first
+// if it is not loaded.
+func (s *Store) recentWindow(ctx context.Context, t *topicState, n int) ([]*livedash.Frame, error) {
+	for {
+		s.mu.RLock()
+		loaded := t.recentLoaded
+		r := t.recent
+		if len(r) > n {
+			r = r[len(r)-n:]
+		}
+		out := append([]*livedash.Frame(nil), r...)
+		s.mu.RUnlock()
+		if loaded {
+			return out, nil
+		}
+		if err := s.loadRecent(ctx, t); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// loadRecent loads t's window, or waits for the load under way to end; the
+// window may still be unloaded when it returns (a failed or discarded
+// load), and the caller tries again. The query runs with no lock held:
+// frames the writer commits meanwhile are kept in t.pending and merged
+// with the query's result, which may hold some of them too (appendRecent
+// skips those). Pending frames are the topic's newest from some id on, and
+// the query has its newest up to a moment after pending began, so the
+// merge leaves no gap. A retention reset during the load (t.gen moved) may
+// have removed messages the query read: the result is then discarded.
+func (s *Store) loadRecent(ctx context.Context, t *topicState) error {
+	s.mu.Lock()
+	if t.recentLoaded {
+		s.mu.Unlock()
+		return nil
+	}
+	if wait := t.loading; wait != nil {
+		s.mu.Unlock()
+		select {
+		case <-wait:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	done := make(chan struct{})
+	t.loading, t.pending = done, nil
+	gen, epoch := t.gen, s.epoch
+	s.mu.Unlock()
+
+	frames, err := s.queryRecent(ctx, t, epoch)
+	if s.afterRecentQuery != nil {
+		s.afterRecentQuery()
+	}
+
+	s.mu.Lock()
+	if err == nil && t.gen == gen {
+		for _, f := range t.pending {
+			frames = appendRecent(frames, f, s.recent)
+		}
+		t.recent, t.recentLoaded = frames, true
+	}
+	t.loading, t.pending = nil, nil
+	s.mu.Unlock()
+	close(done)
+	return err
+}
+
+// queryRecent reads the newest s.recent messages of t, oldest first.
+func (s *Store) queryRecent(ctx context.Context, t *topicState, epoch string) ([]*livedash.Frame, error) {
+	rows, err := s.read.QueryContext(ctx, "SELECT seq, type, ts, data FROM messages WHERE topic_id = ? ORDER BY seq DESC LIMIT ?", t.id, s.recent)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +213,7 @@ func (s *Store) queryLocked(ctx context.Context, t *topicState, n int) ([]*lived
 		if err := rows.Scan(&m.ID.Seq, &m.Type, &m.TS, &data); err != nil {
 			return nil, err
 		}
-		m.ID.Epoch = s.epoch
+		m.ID.Epoch = epoch
 		m.Data = data
 		out = append(out, livedash.NewFrame(m))
 	}

@@ -157,8 +157,9 @@ func (s *Store) removeWhere(ctx context.Context, cond string, args ...any) (int6
 			t.count -= g.count
 			t.trimmedThrough = max(t.trimmedThrough, g.through)
 			// The in-memory window may hold removed messages: reload it on
-			// next use.
+			// next use, and discard a load under way (it may have read them).
 			t.recent, t.recentLoaded = nil, false
+			t.gen++
 		}
 		s.mu.Unlock()
 		return nil

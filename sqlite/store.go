@@ -101,6 +101,10 @@ type Store struct {
 	gapThrough uint64        // ids up to here may be missing (cluster log gap)
 	advanced   chan struct{} // closed and replaced at every commit
 	catchUp    time.Duration
+
+	// afterRecentQuery, when set (by tests), is called by a recent-window
+	// load between its query and its merge.
+	afterRecentQuery func()
 }
 
 type topicState struct {
@@ -113,6 +117,13 @@ type topicState struct {
 	// recent holds the newest messages, oldest first, once loaded.
 	recent       []*livedash.Frame
 	recentLoaded bool
+	// loading is set while a load of recent runs (closed when it ends);
+	// meanwhile the writer keeps the newest frames it commits in pending.
+	loading chan struct{}
+	pending []*livedash.Frame
+	// gen counts retention resets of recent, so that a load that ran
+	// across one is discarded.
+	gen uint64
 }
 
 type appendRequest struct {
@@ -584,8 +595,11 @@ func (s *Store) writeGroup(ctx context.Context, group []*appendRequest) (frames 
 		t.count++
 		t.lastSeq = f.ID.Seq
 		t.last = f
-		if t.recentLoaded {
+		switch {
+		case t.recentLoaded:
 			t.recent = appendRecent(t.recent, f, s.recent)
+		case t.loading != nil:
+			t.pending = appendRecent(t.pending, f, s.recent)
 		}
 	}
 	s.lastSeq = seq
