@@ -7,7 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -108,47 +108,44 @@ func (m *Message) appendEnvelopeFields(b []byte, open byte) []byte {
 	return append(b, '}')
 }
 
-// Frame is a stored message encoded once for every transport, so that a
-// fan-out to many subscribers shares the same bytes.
+// Frame is a stored message with its envelope, shared by every
+// subscriber it is sent to. A transport's wire form of it (an SSE event, a
+// WebSocket frame) is made by the transport on first use, kept in one of
+// the frame's slots and then shared too: a frame costs only the encodings
+// some connection asked for, and each is made once.
 type Frame struct {
 	Message
 	JSON []byte // the envelope
-	SSE  []byte // "id: …\nevent: …\ndata: <envelope>\n\n"
-	WS   []byte // {"op":"message",…envelope fields…}
 
-	binOnce sync.Once
-	bin     []byte // the WebSocket message op in a binary encoding, made on first use
+	wire [WireSlots]atomic.Pointer[[]byte]
 }
 
-// Binary returns the message op in a binary encoding (CBOR for the
-// WebSocket subprotocol), made by enc on first use and then shared by every
-// subscriber that asked for it.
-func (f *Frame) Binary(enc func(*Frame) []byte) []byte {
-	f.binOnce.Do(func() { f.bin = enc(f) })
-	return f.bin
+// WireSlots is how many wire forms a frame keeps. The transports number
+// theirs from 0 (package httpapi lists them).
+const WireSlots = 5
+
+// Wire returns the frame in the wire form kept in slot, made by encode on
+// first use. Two first uses at once may both encode; one result is kept
+// and returned to both, so encode must be a pure function of the frame.
+func (f *Frame) Wire(slot int, encode func(*Frame) []byte) []byte {
+	if b := f.wire[slot].Load(); b != nil {
+		return *b
+	}
+	b := encode(f)
+	if f.wire[slot].CompareAndSwap(nil, &b) {
+		return b
+	}
+	return *f.wire[slot].Load()
 }
 
-// NewFrame encodes m for every transport.
+// NewFrame encodes m's envelope.
 func NewFrame(m Message) *Frame {
-	f := &Frame{Message: m}
-	f.JSON = m.Envelope()
-	id := m.ID.String()
-	sse := make([]byte, 0, len(f.JSON)+len(id)+len(m.Type)+24)
-	sse = append(sse, "id: "...)
-	sse = append(sse, id...)
-	sse = append(sse, "\nevent: "...)
-	sse = append(sse, m.Type...)
-	sse = append(sse, "\ndata: "...)
-	sse = append(sse, f.JSON...)
-	f.SSE = append(sse, "\n\n"...)
-	ws := make([]byte, 0, len(f.JSON)+16)
-	ws = append(ws, `{"op":"message",`...)
-	f.WS = append(ws, f.JSON[1:]...)
-	return f
+	return &Frame{Message: m, JSON: m.Envelope()}
 }
 
-// Size is the number of bytes a frame holds, used to cap subscriber queues.
-func (f *Frame) Size() int { return len(f.JSON) + len(f.SSE) + len(f.WS) }
+// Size is the number of bytes a frame stands for in a subscriber's queue
+// (the cap on queues): its envelope and about what one wire form adds.
+func (f *Frame) Size() int { return len(f.JSON) + 64 }
 
 // PublishInput is one message as a publisher sends it.
 type PublishInput struct {

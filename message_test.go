@@ -3,6 +3,8 @@ package livedash
 import (
 	"encoding/json"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -22,7 +24,7 @@ func TestIDRoundTrip(t *testing.T) {
 	}
 }
 
-func TestFrameEncodings(t *testing.T) {
+func TestFrameEnvelopeAndWire(t *testing.T) {
 	f := NewFrame(Message{ID: ID{7, "ep"}, Topic: "shop.orders", Type: "event", TS: 5, Data: json.RawMessage(`{"a":"x\ny"}`)})
 	var env map[string]any
 	if err := json.Unmarshal(f.JSON, &env); err != nil {
@@ -31,13 +33,38 @@ func TestFrameEncodings(t *testing.T) {
 	if env["id"] != "7-ep" || env["topic"] != "shop.orders" || env["type"] != "event" || env["ts"] != 5.0 {
 		t.Fatalf("envelope = %v", env)
 	}
-	wantSSE := "id: 7-ep\nevent: event\ndata: " + string(f.JSON) + "\n\n"
-	if string(f.SSE) != wantSSE {
-		t.Fatalf("SSE = %q, want %q", f.SSE, wantSSE)
+	// A wire form is made once, however many ask for it at once, and
+	// every caller gets the same bytes; other slots are separate.
+	var calls atomic.Int32
+	encode := func(f *Frame) []byte {
+		calls.Add(1)
+		return append([]byte("wire:"), f.JSON...)
 	}
-	var ws map[string]any
-	if err := json.Unmarshal(f.WS, &ws); err != nil || ws["op"] != "message" || ws["id"] != "7-ep" {
-		t.Fatalf("WS frame = %s (%v)", f.WS, err)
+	var wg sync.WaitGroup
+	got := make([][]byte, 16)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i] = f.Wire(1, encode)
+		}()
+	}
+	wg.Wait()
+	for _, b := range got {
+		if &b[0] != &got[0][0] || string(b) != "wire:"+string(f.JSON) {
+			t.Fatalf("callers got different bytes: %q", b)
+		}
+	}
+	if n := calls.Load(); n < 1 || n > 16 {
+		t.Fatalf("encode called %d times", n)
+	}
+	before := calls.Load()
+	f.Wire(1, encode)
+	if calls.Load() != before {
+		t.Fatal("a kept wire form was encoded again")
+	}
+	if b := f.Wire(2, func(*Frame) []byte { return []byte("other") }); string(b) != "other" {
+		t.Fatalf("slot 2 = %q", b)
 	}
 }
 

@@ -4,15 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/livedash/livedash"
 	"github.com/livedash/livedash/auth"
 	"github.com/livedash/livedash/hub"
 	"github.com/livedash/livedash/pubsub"
+	"github.com/livedash/livedash/push"
 )
 
 // writeTimeout bounds one write to a client; a client that does not take
@@ -81,34 +84,90 @@ func (s *Server) handleStream() http.Handler {
 		h.Set("Content-Type", "text/event-stream; charset=utf-8")
 		h.Set("Cache-Control", "no-cache, no-store, no-transform")
 		h.Set("X-Accel-Buffering", "no") // nginx: do not buffer
-		if s.canPush(r) && s.servePushed(w, r, a, req, release) {
+		pool, err := s.engine()
+		if err != nil {
+			release()
+			s.writeError(w, r, err)
 			return
 		}
-		defer release()
-		if r.ProtoMajor == 1 {
-			h.Set("Connection", "keep-alive")
-		}
-		w.WriteHeader(http.StatusOK)
-		sse := &sseWriter{w: w, rc: http.NewResponseController(w), events: s.events}
-		sse.raw([]byte("retry: " + strconv.Itoa(retryMillis) + "\n\n"))
-
-		sess := pubsub.NewSession(s.hub, s.store, false, int64(s.cfg.Limits.BacklogBytes))
-		defer sess.Close()
-		ctx := r.Context()
-		if err := sess.Subscribe(ctx, req.patterns, req.since, req.backlog, sse); err != nil {
-			s.logStreamEnd("sse", err)
+		st := &sseStream{s: s, subject: a.Subject(), release: release,
+			sess: pubsub.NewSession(s.hub, s.store, false, int64(s.cfg.Limits.BacklogBytes))}
+		if s.canPool(r, "sse") && s.servePooledSSE(w, r, a, req, pool, st) {
 			return
 		}
-		if sse.flush() != nil {
-			return
-		}
-		// A client cut off as slow may be stuck in a write: end it now.
-		sess.OnCut(func() { sse.rc.SetWriteDeadline(time.Now()) })
-		s.serveLive(ctx, sess, a, sse, func() error {
-			sse.raw([]byte(": ping\n\n"))
-			return sse.flush()
-		})
+		s.serveAttachedSSE(w, r, a, req, pool, st)
 	})
+}
+
+// servePooledSSE serves an SSE stream whose headers are set: it takes the
+// connection over from net/http, writes the response head and the history
+// itself, then hands the socket to the pool, which delivers live frames
+// and heartbeats with no goroutine of the stream's own. The response has
+// no length and no chunking: it ends when the connection closes. It
+// reports false, having done nothing, when the connection cannot be taken.
+func (s *Server) servePooledSSE(w http.ResponseWriter, r *http.Request, a auth.Access, req streamRequest, pool *push.Pool, st *sseStream) bool {
+	h := w.Header()
+	h.Set("Connection", "close")
+	h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	nc, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		h.Del("Connection")
+		h.Del("Date")
+		return false
+	}
+	if rec, ok := w.(*statusRecorder); ok {
+		rec.status = http.StatusOK // for the request log: this is no protocol switch
+	}
+	// History goes out through net/http's buffer, which is dropped after.
+	nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+	bw := brw.Writer
+	bw.WriteString("HTTP/1.1 200 OK\r\n")
+	h.Write(bw)
+	bw.WriteString("\r\nretry: " + strconv.Itoa(retryMillis) + "\n\n")
+	err = st.history(r.Context(), req, bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = nc.SetWriteDeadline(time.Time{})
+	}
+	if err != nil {
+		nc.Close()
+		st.Closed(err)
+		return true
+	}
+	pending, _ := brw.Reader.Peek(brw.Reader.Buffered())
+	c, err := pool.Add(nc, st, s.until(a), pending)
+	if err != nil {
+		st.Closed(err)
+		return true
+	}
+	st.start(c)
+	return true
+}
+
+// serveAttachedSSE serves an SSE stream through net/http's response (TLS,
+// HTTP/2, or sse_goroutine_per_stream): the same stream on the same pool,
+// written by this goroutine.
+func (s *Server) serveAttachedSSE(w http.ResponseWriter, r *http.Request, a auth.Access, req streamRequest, pool *push.Pool, st *sseStream) {
+	if r.ProtoMajor == 1 {
+		w.Header().Set("Connection", "keep-alive")
+	}
+	w.WriteHeader(http.StatusOK)
+	rw := newResponseWriter(w)
+	rw.SetWriteDeadline(time.Now().Add(writeTimeout))
+	io.WriteString(w, "retry: "+strconv.Itoa(retryMillis)+"\n\n")
+	err := st.history(r.Context(), req, w)
+	if err == nil {
+		err = rw.Flush()
+	}
+	if err != nil {
+		st.Closed(err)
+		return
+	}
+	if err := pool.Serve(r.Context(), rw, st, s.until(a), nil, st.start); errors.Is(err, push.ErrPoolClosed) && !st.closed.Load() {
+		st.Closed(err) // the pool closed before the stream joined it
+	}
 }
 
 // admitStream lets a stream in unless the server is shutting down or its
@@ -149,61 +208,6 @@ func (s *Server) slowConsumer(transport, sub string, dropped int) {
 	s.events.SlowConsumer(transport, sub, dropped)
 }
 
-// streamTimers returns a stream's heartbeat ticker and a channel that fires
-// when its token expires (nil when it has none); stop releases both.
-func (s *Server) streamTimers(a auth.Access) (heartbeat <-chan time.Time, expired <-chan time.Time, stop func()) {
-	ticker := time.NewTicker(s.heartbeat())
-	var timer *time.Timer
-	if exp := a.Expiry(); !exp.IsZero() {
-		timer = time.NewTimer(exp.Sub(s.now()))
-		expired = timer.C
-	}
-	return ticker.C, expired, func() {
-		ticker.Stop()
-		if timer != nil {
-			timer.Stop()
-		}
-	}
-}
-
-// liveEmitter is a transport's side of the live loop.
-type liveEmitter interface {
-	pubsub.Emitter
-	flush() error
-}
-
-// serveLive pumps live messages until the stream must end.
-func (s *Server) serveLive(ctx context.Context, sess *pubsub.Session, a auth.Access, out liveEmitter, ping func() error) {
-	heartbeat, expired, stop := s.streamTimers(a)
-	defer stop()
-	for {
-		select {
-		case <-sess.Ready():
-			if err := sess.Live(out); err != nil {
-				return
-			}
-			if err := out.flush(); err != nil {
-				return
-			}
-		case <-sess.Done():
-			if errors.Is(sess.Err(), hub.ErrSlow) {
-				s.slowConsumer("sse", a.Subject(), sess.Dropped())
-			}
-			return
-		case <-heartbeat:
-			if err := ping(); err != nil {
-				return
-			}
-		case <-expired:
-			return
-		case <-ctx.Done():
-			return
-		case <-s.streams.Done():
-			return
-		}
-	}
-}
-
 func (s *Server) logStreamEnd(transport string, err error) {
 	if err != nil && !errors.Is(err, context.Canceled) && !isClosedConn(err) {
 		s.log.Warn("stream ended", "transport", transport, "err", err)
@@ -215,64 +219,124 @@ func isClosedConn(err error) bool {
 	return errors.Is(err, net.ErrClosed) || errors.As(err, &ne)
 }
 
-// sseWriter writes events to a response; the first error sticks.
-type sseWriter struct {
-	w      http.ResponseWriter
-	rc     *http.ResponseController
-	events Events
-	frames int  // written since the last flush
-	armed  bool // the write deadline is set for the current batch
-	err    error
-}
-
-func (e *sseWriter) raw(b []byte) {
-	if e.err != nil {
-		return
-	}
-	// net/http buffers the response (4 KiB) and writes through when full,
-	// so idle streams hold no buffer of their own. The write deadline is
-	// armed once per batch, not per frame.
-	if !e.armed {
-		e.rc.SetWriteDeadline(time.Now().Add(writeTimeout))
-		e.armed = true
-	}
-	_, e.err = e.w.Write(b)
-}
-
-func (e *sseWriter) Frame(f *livedash.Frame) error {
-	e.raw(f.SSE)
-	e.frames++
-	return e.err
-}
-
-func (e *sseWriter) Reset(patterns []string, reason string) error {
-	e.raw(resetEvent(patterns, reason))
-	return e.err
-}
-
 // resetEvent is the SSE reset event for patterns.
 func resetEvent(patterns []string, reason string) []byte {
 	b, _ := json.Marshal(resetData{Topics: patterns, Reason: reason})
 	return append(append([]byte("event: reset\ndata: "), b...), "\n\n"...)
 }
 
-func (e *sseWriter) flush() error {
-	if e.err != nil {
-		return e.err
-	}
-	if !e.armed {
-		e.rc.SetWriteDeadline(time.Now().Add(writeTimeout))
-	}
-	e.err = e.rc.Flush()
-	e.armed = false
-	if e.frames > 0 && e.err == nil {
-		e.events.Delivered("sse", e.frames)
-	}
-	e.frames = 0
-	return e.err
-}
-
 type resetData struct {
 	Topics []string `json:"topics"`
 	Reason string   `json:"reason"`
+}
+
+// pingEvent is the SSE comment a quiet stream gets every heartbeat.
+var pingEvent = []byte(": ping\n\n")
+
+// maxIgnored is how many bytes an SSE client may send (a one-way stream
+// reads nothing) before it is dropped as abusive.
+const maxIgnored = 64 << 10
+
+// errClientSends is the reason of an SSE stream whose client sent more
+// than maxIgnored.
+var errClientSends = errors.New("client sent too much on a one-way stream")
+
+// sseStream is an SSE stream's side of the delivery engine (push.Stream):
+// the shared, encoded event of each live frame, with no copy.
+type sseStream struct {
+	s       *Server
+	sess    *pubsub.Session
+	subject string
+	release func()
+	closed  atomic.Bool
+
+	// Used by one goroutine at a time (the pool's Fill, Receive).
+	bufs    net.Buffers
+	frames  int
+	ignored int
+}
+
+// history writes the stream's history (backlog or resume) to w.
+func (st *sseStream) history(ctx context.Context, req streamRequest, w io.Writer) error {
+	h := &sseHistory{w: w}
+	err := st.sess.Subscribe(ctx, req.patterns, req.since, req.backlog, h)
+	if h.frames > 0 {
+		st.s.events.Delivered("sse", h.frames)
+	}
+	return err
+}
+
+// start joins the stream to its connection: live frames wake it, and a
+// cut-off ends it.
+func (st *sseStream) start(c *push.Conn) {
+	// The hub calls these from its fan-out loop: they must not block.
+	st.sess.OnCut(func() { go c.End(hub.ErrSlow) })
+	st.sess.OnReady(c.Wake)
+	if err := st.sess.Err(); err != nil { // cut off while sending history
+		c.End(err)
+		return
+	}
+	c.Wake() // frames may have queued while history was written
+}
+
+func (st *sseStream) Fill(bufs net.Buffers) (net.Buffers, error) {
+	st.bufs, st.frames = bufs, 0
+	err := st.sess.Live(st)
+	if st.frames > 0 {
+		st.s.events.Delivered("sse", st.frames)
+	}
+	bufs, st.bufs = st.bufs, nil
+	return bufs, err
+}
+
+func (st *sseStream) Frame(f *livedash.Frame) error {
+	st.bufs = append(st.bufs, f.Wire(wireSSE, sseEvent))
+	st.frames++
+	return nil
+}
+
+func (st *sseStream) Reset(patterns []string, reason string) error {
+	st.bufs = append(st.bufs, resetEvent(patterns, reason))
+	return nil
+}
+
+func (st *sseStream) Heartbeat() []byte    { return pingEvent }
+func (st *sseStream) Goodbye(error) []byte { return nil }
+
+// Receive counts what the client sends, which SSE ignores, up to maxIgnored.
+func (st *sseStream) Receive(p []byte) error {
+	if st.ignored += len(p); st.ignored > maxIgnored {
+		return errClientSends
+	}
+	return nil
+}
+
+func (st *sseStream) Closed(reason error) {
+	if st.closed.Swap(true) {
+		return
+	}
+	st.sess.Close()
+	st.s.streamEnded("sse", st.subject, st.sess.Dropped, reason, st.release)
+}
+
+// sseHistory writes a stream's history events to w.
+type sseHistory struct {
+	w      io.Writer
+	frames int
+	err    error
+}
+
+func (e *sseHistory) Frame(f *livedash.Frame) error {
+	if e.err == nil {
+		_, e.err = e.w.Write(f.Wire(wireSSE, sseEvent))
+		e.frames++
+	}
+	return e.err
+}
+
+func (e *sseHistory) Reset(patterns []string, reason string) error {
+	if e.err == nil {
+		_, e.err = e.w.Write(resetEvent(patterns, reason))
+	}
+	return e.err
 }

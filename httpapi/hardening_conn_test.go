@@ -200,7 +200,7 @@ func TestStreamsOutliveConnTimeouts(t *testing.T) {
 			e := newConnEnv(t, withHeartbeat(time.Hour), short, func(c *envConfig) { c.cfg.SSEGoroutinePerStream = !pooled })
 			s := e.openSSE("topic=long.a", "Authorization", "Bearer "+e.admin)
 			if pooled {
-				waitFor(t, func() bool { return e.api.SSEPoolStats().Conns == 1 }, "the stream is pooled")
+				waitFor(t, func() bool { return e.api.StreamStats().Conns == 1 }, "the stream is pooled")
 			}
 			timeoutsPassed(t, e)
 			want := e.publish("long.a", 1)

@@ -283,7 +283,7 @@ func TestMetricsAndRequestID(t *testing.T) {
 		c.metrics = m.Handler()
 	})
 	m.WatchSSEPool(func() metrics.PoolStats {
-		st := e.api.SSEPoolStats()
+		st := e.api.StreamStats()
 		return metrics.PoolStats{Streams: st.Conns, Blocked: st.Blocked, Writes: st.Writes, Buffers: st.Buffers}
 	})
 	s := e.openSSE("topic=secret-topic-name.a&backlog=0&token=" + e.admin)
@@ -301,14 +301,14 @@ func TestMetricsAndRequestID(t *testing.T) {
 		`livedash_requests_refused_total{status="401"} 1`,
 		`livedash_publish_duration_seconds_count 1`,
 		`go_goroutines`,
-		`livedash_sse_pool_blocked_streams 0`,
+		`livedash_stream_pool_blocked_streams 0`,
 	} {
 		if status != 200 || !strings.Contains(body, want) {
 			t.Fatalf("metrics lack %q:\n%s", want, body)
 		}
 	}
 	if pooledSSE() {
-		for _, want := range []string{`livedash_sse_pool_streams 1`, `livedash_sse_pool_frames_written_total 3`} {
+		for _, want := range []string{`livedash_stream_pool_streams 1`, `livedash_stream_pool_frames_written_total 3`} {
 			if !strings.Contains(body, want) {
 				t.Fatalf("metrics lack %q:\n%s", want, body)
 			}

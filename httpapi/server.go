@@ -158,7 +158,8 @@ type Server struct {
 	open        sync.WaitGroup
 
 	poolMu sync.Mutex
-	pool   *push.Pool // pooled SSE streams; started on first use
+	pool   *push.Pool // the delivery engine of every stream; started on first use
+	wsWire *wsWire    // WebSocket wire forms of frames
 }
 
 // New returns a Server.
@@ -197,6 +198,7 @@ func New(opts Options) *Server {
 		s.files[d.Name] = d
 	}
 	s.streams, s.stopStreams = context.WithCancel(context.Background())
+	s.wsWire = newWSWire()
 	s.handler = s.routes()
 	return s
 }

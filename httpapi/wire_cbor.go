@@ -7,8 +7,6 @@ import (
 	"math"
 
 	"github.com/fxamacker/cbor/v2"
-
-	"github.com/livedash/livedash"
 )
 
 // WebSocket subprotocols. Without one (or with livedash.json) frames are
@@ -113,14 +111,4 @@ func jsonSafe(v any) (any, error) {
 		return x, nil
 	}
 	return nil, fmt.Errorf("bad CBOR: unsupported value of type %T", v)
-}
-
-// cborMessage encodes a frame's message op as CBOR (once per frame).
-func cborMessage(f *livedash.Frame) []byte {
-	b, err := jsonToCBOR(f.WS)
-	if err != nil {
-		// f.WS is built from validated JSON; this cannot happen.
-		panic(fmt.Sprintf("message %s: %v", f.ID, err))
-	}
-	return b
 }

@@ -331,28 +331,41 @@ func TestWebSocketCompression(t *testing.T) {
 	}
 }
 
-// BenchmarkWireEncoding measures encoding one message for every transport
-// (NewFrame: envelope, SSE frame, JSON WebSocket op) and the CBOR op, and
-// reports their sizes.
+// BenchmarkWireEncoding measures encoding one message: its envelope
+// (NewFrame), then each wire form a transport makes of it once and shares
+// (the SSE event, the WebSocket frame in JSON and CBOR, each deflated),
+// and reports their sizes.
 func BenchmarkWireEncoding(b *testing.B) {
 	m := livedash.Message{ID: livedash.ID{Seq: 123456, Epoch: "vafzoupt"}, Topic: "shop.orders", Type: "event", TS: 1732262400123,
 		Data: json.RawMessage(`{"order_id":"ord-000042","customer":"Maya K.","items":[{"sku":"tee-blk-m","qty":2,"price":19.99}],"total":39.98,"currency":"USD"}`)}
-	b.Run("json-sse-ws", func(b *testing.B) {
+	b.Run("envelope", func(b *testing.B) {
 		b.ReportAllocs()
 		var f *livedash.Frame
 		for i := 0; i < b.N; i++ {
 			f = livedash.NewFrame(m)
 		}
-		b.ReportMetric(float64(len(f.SSE)), "sse-bytes")
-		b.ReportMetric(float64(len(f.WS)), "ws-json-bytes")
+		b.ReportMetric(float64(len(f.JSON)), "bytes")
 	})
-	b.Run("cbor", func(b *testing.B) {
-		f := livedash.NewFrame(m)
+	f := livedash.NewFrame(m)
+	b.Run("sse", func(b *testing.B) {
 		b.ReportAllocs()
 		var out []byte
 		for i := 0; i < b.N; i++ {
-			out = httpapi.CBOROf(f)
+			out = httpapi.SSEEventOf(f)
 		}
-		b.ReportMetric(float64(len(out)), "ws-cbor-bytes")
+		b.ReportMetric(float64(len(out)), "bytes")
 	})
+	for _, tc := range []struct {
+		name            string
+		binary, deflate bool
+	}{{"ws-json", false, false}, {"ws-cbor", true, false}, {"ws-json-deflate", false, true}, {"ws-cbor-deflate", true, true}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var out []byte
+			for i := 0; i < b.N; i++ {
+				out = httpapi.WSFrameOf(f, tc.binary, tc.deflate)
+			}
+			b.ReportMetric(float64(len(out)), "bytes")
+		})
+	}
 }

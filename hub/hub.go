@@ -369,7 +369,7 @@ func (h *Hub) deliver(s *Subscriber, f *livedash.Frame) {
 	s.lastSeq = f.ID.Seq
 	wasEmpty := len(s.queue) == 0
 	s.queue = append(s.queue, f)
-	s.queued += len(f.SSE)
+	s.queued += f.Size()
 	if s.queued > h.maxPending {
 		onCut := s.onCut
 		s.mu.Unlock()

@@ -154,7 +154,7 @@ func TestSlowSubscriberCutOff(t *testing.T) {
 	want, bytes := 0, 0
 	for bytes <= 10_000 {
 		want++
-		bytes += len(frame(uint64(want), "a").SSE)
+		bytes += frame(uint64(want), "a").Size()
 	}
 	if slow.Dropped() != want {
 		t.Fatalf("Dropped = %d, want %d", slow.Dropped(), want)
@@ -179,8 +179,9 @@ func BenchmarkFanout(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				g := &livedash.Frame{Message: f.Message, JSON: f.JSON, SSE: f.SSE, WS: f.WS}
-				g.ID.Seq = uint64(i + 1)
+				m := f.Message
+				m.ID.Seq = uint64(i + 1)
+				g := &livedash.Frame{Message: m, JSON: f.JSON}
 				h.Publish([]*livedash.Frame{g})
 				for j, s := range subs {
 					bufs[j] = s.Take(bufs[j])

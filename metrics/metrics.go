@@ -91,23 +91,23 @@ type PoolStats struct {
 	Writes, Buffers  uint64
 }
 
-// WatchSSEPool exports the SSE connection pool's figures, read from stats
-// at each scrape: streams in the pool, streams blocked on a full socket
-// (slow clients before they are cut off), and writes and the frames they
-// carried (their ratio is the batching).
-func (m *Metrics) WatchSSEPool(stats func() PoolStats) {
+// WatchStreamPool exports the delivery engine's figures (every SSE and
+// WebSocket stream), read from stats at each scrape: open streams, streams
+// blocked on a full socket (slow clients before they are cut off), and
+// writes and the frames they carried (their ratio is the batching).
+func (m *Metrics) WatchStreamPool(stats func() PoolStats) {
 	m.reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "livedash_sse_pool_streams", Help: "SSE streams served by the connection pool.",
+			Name: "livedash_stream_pool_streams", Help: "SSE and WebSocket streams in the delivery engine.",
 		}, func() float64 { return float64(stats().Streams) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "livedash_sse_pool_blocked_streams", Help: "Pooled SSE streams waiting on a full socket (slow clients).",
+			Name: "livedash_stream_pool_blocked_streams", Help: "Streams waiting on a full socket (slow clients).",
 		}, func() float64 { return float64(stats().Blocked) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "livedash_sse_pool_writes_total", Help: "Writes to pooled SSE streams (one system call each, unless the socket was full).",
+			Name: "livedash_stream_pool_writes_total", Help: "Writes to streams (one system call each on a pooled socket, unless it was full).",
 		}, func() float64 { return float64(stats().Writes) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "livedash_sse_pool_frames_written_total", Help: "Frames and heartbeats those writes carried.",
+			Name: "livedash_stream_pool_frames_written_total", Help: "Frames and heartbeats those writes carried.",
 		}, func() float64 { return float64(stats().Buffers) }),
 	)
 }

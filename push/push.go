@@ -1,20 +1,33 @@
-// Package push delivers live bytes to many long-lived connections without a
-// goroutine per connection. A Pool owns connections taken over from the
-// HTTP server (hijacked); when one of them has something to send it is
-// woken, and one of a few writer goroutines drains its Source and writes
-// the result with a single non-blocking write (writev when several frames
-// wait). Only a connection whose socket buffer is full gets a goroutine of
-// its own, until it has caught up. The Pool sends heartbeats on quiet
-// connections, and a watcher (epoll, on Linux) notices clients that hang
-// up, so an idle connection costs a few hundred bytes and no goroutine.
+// Package push is livedash's one delivery engine: it delivers live bytes to
+// many long-lived connections (SSE and WebSocket alike) and owns what every
+// stream has in common — waking a connection when it has bytes waiting,
+// batching them into one write, heartbeats on quiet connections, the end of
+// a connection's lifetime, the goodbye before a cut-off, and the figures.
 //
-// Supported reports whether this platform has the watcher; elsewhere the
-// caller keeps a goroutine per connection.
+// A transport plugs in as a Stream: the bytes it has waiting (Fill), its
+// heartbeat, its goodbye, and what to do with bytes the client sends.
+// Connections come in two kinds:
+//
+//   - Pooled (Add): a plain socket taken over from the HTTP server. When it
+//     has something to send it is woken, and one of a few writer goroutines
+//     drains its Stream with a single non-blocking write (writev when
+//     several frames wait). Only a connection whose socket buffer is full
+//     gets a goroutine of its own, until it has caught up. A watcher (epoll,
+//     on Linux) reports client input, which a short-lived goroutine reads
+//     and hands to the Stream, and hang-ups. An idle pooled connection has
+//     no goroutine.
+//   - Attached (Serve): a connection the pool cannot take over as a socket
+//     (TLS, HTTP/2, or where the platform has no watcher). The caller's
+//     goroutine writes for it; everything else is the same.
+//
+// Supported reports whether this platform pools sockets.
 package push
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"runtime"
 	"sync"
@@ -40,22 +53,36 @@ const writerBatch = 16
 // maxIovecs caps the buffers given to one writev (Linux's IOV_MAX is 1024).
 const maxIovecs = 512
 
-// Source produces what a connection sends. Fill is called by one goroutine
-// at a time (never concurrently for one connection); it appends the bytes
-// now waiting to bufs and returns the result. The slices appended must stay
-// unchanged until the next Fill (frames shared between connections are).
-type Source interface {
+// readChunk is how much one read of client input takes.
+const readChunk = 4096
+
+// Stream is a transport's side of one connection.
+type Stream interface {
+	// Fill appends the bytes now waiting to bufs and returns the result.
+	// It is called by one goroutine at a time. The slices appended must
+	// stay unchanged until the next Fill (frames shared between
+	// connections are). An error ends the connection with it as reason.
 	Fill(bufs net.Buffers) (net.Buffers, error)
+	// Heartbeat is what a quiet connection is sent every beat.
+	Heartbeat() []byte
+	// Goodbye is what is sent last when the connection is ended for
+	// reason by End (a WebSocket close frame); nil sends nothing.
+	Goodbye(reason error) []byte
+	// Receive is given the bytes the client sent, in order, by one
+	// goroutine at a time; it may block, and the connection reads nothing
+	// more meanwhile. An error ends the connection (End) with it as reason.
+	Receive(p []byte) error
+	// Closed is called once, when the connection has ended, with the reason.
+	Closed(reason error)
 }
 
 // Options configure a Pool.
 type Options struct {
 	// Writers is the number of writer goroutines; default GOMAXPROCS.
 	Writers int
-	// Heartbeat is how often a quiet connection gets Ping; 0 sends none.
+	// Heartbeat is how often a quiet connection gets its Stream's
+	// Heartbeat; 0 sends none.
 	Heartbeat time.Duration
-	// Ping is what a heartbeat writes (an SSE comment, say).
-	Ping []byte
 	// WriteTimeout bounds a write to a client whose socket is full; a
 	// client that takes no bytes for this long is dropped. Default 15 s.
 	WriteTimeout time.Duration
@@ -64,7 +91,7 @@ type Options struct {
 // Pool owns pushed connections. It is safe for concurrent use.
 type Pool struct {
 	opts    Options
-	watcher *watcher
+	watcher *watcher // nil where sockets cannot be pooled
 
 	mu     sync.Mutex // guards conns, closed
 	conns  map[*Conn]struct{}
@@ -93,7 +120,7 @@ func (p *Pool) Stats() Stats {
 	return Stats{Conns: p.Len(), Blocked: int(p.blocked.Load()), Writes: p.writes.Load(), Buffers: p.buffers.Load()}
 }
 
-// Supported reports whether pools work on this platform.
+// Supported reports whether pools take sockets over (Add) on this platform.
 func Supported() bool { return watcherSupported }
 
 // NewPool starts a pool's writers, heartbeat and watcher.
@@ -106,11 +133,13 @@ func NewPool(opts Options) (*Pool, error) {
 	}
 	p := &Pool{opts: opts, conns: map[*Conn]struct{}{}, stop: make(chan struct{})}
 	p.run.cond = sync.NewCond(&p.run.mu)
-	w, err := newWatcher(p.hungUp)
-	if err != nil {
-		return nil, fmt.Errorf("push: start watcher: %w", err)
+	if watcherSupported {
+		w, err := newWatcher(p.readable)
+		if err != nil {
+			return nil, fmt.Errorf("push: start watcher: %w", err)
+		}
+		p.watcher = w
 	}
-	p.watcher = w
 	for range opts.Writers {
 		p.wg.Add(1)
 		go func() {
@@ -135,12 +164,19 @@ func (p *Pool) Len() int {
 	return len(p.conns)
 }
 
-// Add takes nc over: from now on the pool writes src's bytes to it until
-// it ends, then calls onClose once with the reason (ErrClientLeft, a write
-// error, ErrExpired, ErrPoolClosed or what Close was given). A non-zero
-// until ends the connection at that time. Nothing is sent until Wake.
-// nc must be a plain socket (syscall.Conn); Add closes it on failure.
-func (p *Pool) Add(nc net.Conn, src Source, until time.Time, onClose func(error)) (*Conn, error) {
+// Add takes nc over: from now on the pool writes st's bytes to it and
+// hands it what the client sends, until it ends; then st.Closed is called
+// once with the reason (ErrClientLeft, a write error, ErrExpired,
+// ErrPoolClosed or what End or Close was given). pending is client input
+// read before the takeover (from the HTTP server's buffer); it is handed
+// to st first. A non-zero until ends the connection at that time. Nothing
+// is sent until Wake. nc must be a plain socket (syscall.Conn); Add closes
+// it on failure, without calling st.Closed.
+func (p *Pool) Add(nc net.Conn, st Stream, until time.Time, pending []byte) (*Conn, error) {
+	if p.watcher == nil {
+		nc.Close()
+		return nil, errors.New("push: sockets cannot be pooled on this platform")
+	}
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
 		nc.Close()
@@ -151,8 +187,12 @@ func (p *Pool) Add(nc net.Conn, src Source, until time.Time, onClose func(error)
 		nc.Close()
 		return nil, fmt.Errorf("push: %w", err)
 	}
-	c := &Conn{pool: p, nc: nc, raw: raw, src: src, onClose: onClose, token: p.nextToken.Add(1)}
+	c := &Conn{pool: p, nc: nc, raw: raw, st: st, token: p.nextToken.Add(1)}
 	c.lastWrite.Store(time.Now().UnixNano())
+	if len(pending) > 0 {
+		c.pending = append([]byte(nil), pending...)
+		c.reading = true // the first read goroutine, started below
+	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -162,7 +202,7 @@ func (p *Pool) Add(nc net.Conn, src Source, until time.Time, onClose func(error)
 	// Watch c before publishing it, both under p.mu: Pool.Close (which
 	// sets closed under p.mu before it closes anything, the watcher last)
 	// can then neither close c while it is being registered nor have
-	// stopped the watcher, and an Add that fails never calls onClose.
+	// stopped the watcher, and an Add that fails never calls Closed.
 	if err := p.watcher.add(c); err != nil {
 		p.mu.Unlock()
 		nc.Close()
@@ -170,18 +210,60 @@ func (p *Pool) Add(nc net.Conn, src Source, until time.Time, onClose func(error)
 	}
 	p.conns[c] = struct{}{}
 	p.mu.Unlock()
-	if !until.IsZero() {
-		c.mu.Lock()
-		if !c.closed {
-			c.expiry = time.AfterFunc(time.Until(until), func() { c.Close(ErrExpired) })
-		}
-		c.mu.Unlock()
+	c.expireAt(until)
+	if c.pending != nil {
+		go c.read()
 	}
 	return c, nil
 }
 
-// Close ends every connection (their clients see the end of the stream
-// and reconnect) and stops the pool's goroutines.
+// Writer is where an attached connection's bytes go.
+type Writer interface {
+	io.Writer
+	// Flush sends what Write buffered.
+	Flush() error
+	// SetWriteDeadline bounds the writes that follow (zero: none).
+	SetWriteDeadline(t time.Time) error
+}
+
+// Serve runs an attached connection on the calling goroutine: it writes
+// st's bytes to w, heartbeats and the goodbye, until the connection ends
+// (End, Close, a write error, until, or ctx done), calls st.Closed and
+// returns the reason. When in is not nil, a goroutine reads the client's
+// input from it and hands it to st; the caller closes in's connection
+// after Serve returns, which ends that goroutine. The caller may Wake the
+// connection from ready, which is called with it once it is registered.
+func (p *Pool) Serve(ctx context.Context, w Writer, st Stream, until time.Time, in io.Reader, ready func(*Conn)) error {
+	c := &Conn{pool: p, w: w, st: st, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	c.lastWrite.Store(time.Now().UnixNano())
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return ErrPoolClosed
+	}
+	p.conns[c] = struct{}{}
+	p.mu.Unlock()
+	c.expireAt(until)
+	if in != nil {
+		go c.readFrom(in)
+	}
+	if ready != nil {
+		ready(c)
+	}
+	for {
+		select {
+		case <-c.wake:
+			c.drainAttached()
+		case <-c.done:
+			return c.reason
+		case <-ctx.Done():
+			c.Close(ctx.Err())
+		}
+	}
+}
+
+// Close ends every connection, each with its goodbye when it is not in
+// the middle of a write, and stops the pool's goroutines.
 func (p *Pool) Close() {
 	p.mu.Lock()
 	if p.closed {
@@ -195,11 +277,16 @@ func (p *Pool) Close() {
 	}
 	p.mu.Unlock()
 	for _, c := range conns {
-		c.Close(ErrPoolClosed)
+		c.End(ErrPoolClosed)
+	}
+	for _, c := range conns {
+		c.Close(ErrPoolClosed) // those a writer held
 	}
 	close(p.stop)
 	p.run.close()
-	p.watcher.close()
+	if p.watcher != nil {
+		p.watcher.close()
+	}
 	p.wg.Wait()
 }
 
@@ -209,44 +296,22 @@ func (p *Pool) forget(c *Conn) {
 	p.mu.Unlock()
 }
 
-// maxIgnored is how many bytes a client may send on a push connection
-// (which reads nothing) before it is dropped as abusive.
-const maxIgnored = 64 << 10
-
-// ErrClientSends is the reason of a connection whose client sent more than
-// a push connection ignores.
-var ErrClientSends = errors.New("client sent too much on a one-way stream")
-
-// hungUp is the watcher's report that c's client may have left: a
-// non-blocking read tells whether it did (EOF or error) or only sent bytes,
-// which a push connection ignores, up to maxIgnored in all.
-func (p *Pool) hungUp(c *Conn) {
-	var buf [4096]byte
-	for {
-		var n int
-		var rerr error
-		err := c.raw.Read(func(fd uintptr) bool {
-			n, rerr = readNonBlocking(fd, buf[:])
-			return true
-		})
-		switch {
-		case err != nil:
-			c.Close(err)
-			return
-		case rerr == syscall.EAGAIN || rerr == syscall.EINTR:
-			return
-		case rerr != nil:
-			c.Close(rerr)
-			return
-		case n == 0:
-			c.Close(ErrClientLeft)
-			return
-		}
-		if c.ignored += n; c.ignored > maxIgnored {
-			c.Close(ErrClientSends)
-			return
-		}
+// readable is the watcher's report that c's client sent bytes or hung up:
+// a goroutine reads them (one at a time per connection).
+func (p *Pool) readable(c *Conn) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
 	}
+	if c.reading {
+		c.readAgain = true
+		c.mu.Unlock()
+		return
+	}
+	c.reading = true
+	c.mu.Unlock()
+	go c.read()
 }
 
 func (p *Pool) writer() {
@@ -267,8 +332,8 @@ func (p *Pool) writer() {
 	}
 }
 
-// heartbeats pings every connection that wrote nothing for half a beat,
-// once per beat.
+// heartbeats wakes every connection that wrote nothing for half a beat
+// with a heartbeat due, once per beat.
 func (p *Pool) heartbeats() {
 	t := time.NewTicker(p.opts.Heartbeat)
 	defer t.Stop()
@@ -348,25 +413,35 @@ func (q *runQueue) close() {
 
 // Conn is one pushed connection.
 type Conn struct {
-	pool    *Pool
-	nc      net.Conn
-	raw     syscall.RawConn
-	src     Source
-	onClose func(error)
-	token   uint32 // tells the watcher's events for this connection from a reused fd's
-	fd      int    // set by the watcher
-	ignored int    // bytes the client sent; used by the watcher only
+	pool  *Pool
+	st    Stream
+	token uint32 // tells the watcher's events for this connection from a reused fd's
+	fd    int    // set by the watcher
+
+	// A pooled connection's socket.
+	nc  net.Conn
+	raw syscall.RawConn
+	// An attached connection's writer and signals.
+	w    Writer
+	wake chan struct{}
+	done chan struct{}
 
 	lastWrite atomic.Int64 // unix nanoseconds of the last successful write
 	ping      atomic.Bool  // a heartbeat is due
 
-	mu      sync.Mutex
-	state   connState
-	again   bool // woken while running: drain once more
-	closed  bool
-	expiry  *time.Timer
-	bufs    net.Buffers // reused between drains (only by the running goroutine)
-	scratch net.Buffers
+	mu        sync.Mutex
+	state     connState
+	again     bool  // woken while running: drain once more
+	closed    bool  // ended; reason says why
+	reason    error // why it ended
+	ending    error // End's reason: send the goodbye, then close
+	blocked   bool  // a goroutine of its own waits on the full socket
+	reading   bool  // a goroutine reads the client's input
+	readAgain bool  // input arrived while it read
+	pending   []byte
+	expiry    *time.Timer
+	bufs      net.Buffers // reused between drains (only by the running goroutine)
+	scratch   net.Buffers
 }
 
 type connState uint8
@@ -376,9 +451,27 @@ const (
 	running           // queued for or held by a writer, or by its own goroutine while blocked
 )
 
-// Wake says the source has bytes waiting. It never blocks, so it may be
+func (c *Conn) expireAt(until time.Time) {
+	if until.IsZero() {
+		return
+	}
+	c.mu.Lock()
+	if !c.closed {
+		c.expiry = time.AfterFunc(time.Until(until), func() { c.End(ErrExpired) })
+	}
+	c.mu.Unlock()
+}
+
+// Wake says the stream has bytes waiting. It never blocks, so it may be
 // called from a fan-out loop.
 func (c *Conn) Wake() {
+	if c.wake != nil {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+		return
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -394,29 +487,79 @@ func (c *Conn) Wake() {
 	c.pool.run.push(c)
 }
 
-// Close ends the connection with reason err (once; later calls do
-// nothing) and calls its onClose. It may block briefly: call it with go
-// from code that must not.
-func (c *Conn) Close(err error) {
+// End ends the connection for reason after what is being written and the
+// stream's goodbye, dropping what else waits. A connection stuck on a full
+// socket is closed at once. It never blocks for long (a goodbye is written
+// without waiting), but call it with go from a fan-out loop.
+func (c *Conn) End(reason error) {
+	c.mu.Lock()
+	if c.closed || c.ending != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.ending = reason
+	switch {
+	case c.blocked:
+		c.mu.Unlock()
+		c.Close(reason)
+	case c.wake == nil && c.state == idle:
+		// Claim it from the writers and say goodbye here.
+		c.state = running
+		c.mu.Unlock()
+		c.sayGoodbye()
+	default:
+		c.mu.Unlock()
+		c.Wake() // whoever writes sees ending next
+	}
+}
+
+// sayGoodbye writes the goodbye (without waiting for the socket) and
+// closes; the caller holds the connection (state running).
+func (c *Conn) sayGoodbye() {
+	c.mu.Lock()
+	reason := c.ending
+	c.mu.Unlock()
+	if bye := c.st.Goodbye(reason); len(bye) > 0 {
+		if c.wake != nil {
+			c.w.SetWriteDeadline(time.Now().Add(time.Second))
+			if _, err := c.w.Write(bye); err == nil {
+				c.w.Flush()
+			}
+		} else {
+			c.writeNow(net.Buffers{bye})
+		}
+	}
+	c.Close(reason)
+}
+
+// Close ends the connection at once with reason (once; later calls do
+// nothing) and calls the stream's Closed. It may block briefly: call it
+// with go from code that must not.
+func (c *Conn) Close(reason error) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		return
 	}
 	c.closed = true
+	c.reason = reason
 	if c.expiry != nil {
 		c.expiry.Stop()
 	}
 	c.mu.Unlock()
-	c.pool.watcher.remove(c)
-	c.nc.Close()
-	c.pool.forget(c)
-	if c.onClose != nil {
-		c.onClose(err)
+	if c.wake != nil {
+		// Abort a write stuck on the client; Serve returns.
+		c.w.SetWriteDeadline(time.Now())
+		close(c.done)
+	} else {
+		c.pool.watcher.remove(c)
+		c.nc.Close()
 	}
+	c.pool.forget(c)
+	c.st.Closed(reason)
 }
 
-// drain writes what the source has until it has nothing more, without
+// drain writes what the stream has until it has nothing more, without
 // blocking; when the socket is full, a goroutine of the connection's own
 // finishes the write and goes on draining.
 func (c *Conn) drain() {
@@ -432,6 +575,9 @@ func (c *Conn) drain() {
 				return
 			}
 			if len(rest) > 0 {
+				c.mu.Lock()
+				c.blocked = true
+				c.mu.Unlock()
 				go c.finish(rest)
 				return
 			}
@@ -442,25 +588,67 @@ func (c *Conn) drain() {
 	}
 }
 
-// fill takes the source's waiting bytes (and a due ping when there are
-// none); false means the connection is closed or failed.
+// drainAttached is drain for an attached connection, on Serve's goroutine.
+func (c *Conn) drainAttached() {
+	for {
+		bufs, ok := c.fill()
+		if !ok || len(bufs) == 0 {
+			return
+		}
+		// While it writes, the connection counts as blocked: End closes it
+		// at once rather than wait behind a client that takes nothing.
+		c.mu.Lock()
+		c.blocked = true
+		c.mu.Unlock()
+		c.w.SetWriteDeadline(time.Now().Add(c.pool.opts.WriteTimeout))
+		var err error
+		for _, b := range bufs {
+			if _, err = c.w.Write(b); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			err = c.w.Flush()
+		}
+		c.mu.Lock()
+		c.blocked = false
+		c.mu.Unlock()
+		c.pool.writes.Add(1)
+		c.pool.buffers.Add(uint64(len(bufs)))
+		clear(c.bufs[:cap(c.bufs)])
+		if err != nil {
+			c.Close(err)
+			return
+		}
+		c.lastWrite.Store(time.Now().UnixNano())
+	}
+}
+
+// fill takes the stream's waiting bytes (and a due heartbeat when there
+// are none); false means the connection is closed, failed or said goodbye.
 func (c *Conn) fill() (net.Buffers, bool) {
 	c.mu.Lock()
 	c.again = false
-	closed := c.closed
+	closed, ending := c.closed, c.ending != nil
 	c.mu.Unlock()
 	if closed {
 		return nil, false
 	}
-	bufs, err := c.src.Fill(c.bufs[:0])
+	if ending {
+		c.sayGoodbye()
+		return nil, false
+	}
+	bufs, err := c.st.Fill(c.bufs[:0])
 	c.bufs = bufs
 	if err != nil {
 		c.Close(err)
 		return nil, false
 	}
-	if c.ping.Swap(false) && len(bufs) == 0 && len(c.pool.opts.Ping) > 0 {
-		bufs = append(bufs, c.pool.opts.Ping)
-		c.bufs = bufs
+	if c.ping.Swap(false) && len(bufs) == 0 {
+		if hb := c.st.Heartbeat(); len(hb) > 0 {
+			bufs = append(bufs, hb)
+			c.bufs = bufs
+		}
 	}
 	return bufs, true
 }
@@ -469,7 +657,7 @@ func (c *Conn) fill() (net.Buffers, bool) {
 func (c *Conn) settle() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.again && !c.closed {
+	if (c.again || c.ending != nil) && !c.closed {
 		return false
 	}
 	c.state = idle
@@ -530,6 +718,9 @@ func (c *Conn) finish(rest net.Buffers) {
 		// Non-blocking writes check the deadline too: clear it.
 		err = c.nc.SetWriteDeadline(time.Time{})
 	}
+	c.mu.Lock()
+	c.blocked = false
+	c.mu.Unlock()
 	if err != nil {
 		c.Close(err)
 		return
@@ -539,6 +730,73 @@ func (c *Conn) finish(rest net.Buffers) {
 		return
 	}
 	c.drain()
+}
+
+// read hands the client's input to the stream until the socket has no
+// more, then ends; the watcher starts it again when input arrives.
+func (c *Conn) read() {
+	if p := c.pending; p != nil {
+		c.pending = nil
+		if err := c.st.Receive(p); err != nil {
+			c.End(err)
+			return
+		}
+	}
+	var buf [readChunk]byte
+	for {
+		var n int
+		var rerr error
+		err := c.raw.Read(func(fd uintptr) bool {
+			n, rerr = readNonBlocking(fd, buf[:])
+			return true
+		})
+		switch {
+		case err != nil:
+			c.Close(err)
+			return
+		case rerr == syscall.EINTR:
+			continue
+		case rerr == syscall.EAGAIN:
+			c.mu.Lock()
+			if c.readAgain && !c.closed {
+				c.readAgain = false
+				c.mu.Unlock()
+				continue
+			}
+			c.reading = false
+			c.mu.Unlock()
+			return
+		case rerr != nil:
+			c.Close(rerr)
+			return
+		case n == 0:
+			c.Close(ErrClientLeft)
+			return
+		}
+		if err := c.st.Receive(buf[:n]); err != nil {
+			c.End(err)
+			return
+		}
+	}
+}
+
+// readFrom hands an attached connection's input to the stream until in
+// fails (the client left, or the caller closed the connection).
+func (c *Conn) readFrom(in io.Reader) {
+	buf := make([]byte, readChunk)
+	for {
+		n, err := in.Read(buf)
+		if n > 0 {
+			if rerr := c.st.Receive(buf[:n]); rerr != nil {
+				c.End(rerr)
+				return
+			}
+		}
+		if err != nil {
+			c.Close(ErrClientLeft)
+			return
+		}
+	}
 }
 
 // consume drops the first n bytes of bufs.

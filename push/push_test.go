@@ -73,13 +73,45 @@ func pair(t testing.TB) (server, client *net.TCPConn) {
 	return a.c.(*net.TCPConn), cc.(*net.TCPConn)
 }
 
-// queue is a test Source: a mutex-guarded queue of frames, and an error
-// to fail Fill with.
+// queue is a test Stream: a mutex-guarded queue of frames, an error to
+// fail Fill with, a goodbye, the client's input, and the record of Closed.
 type queue struct {
-	mu     sync.Mutex
-	frames [][]byte
-	err    error
-	given  int // bytes handed to the pool
+	mu       sync.Mutex
+	frames   [][]byte
+	err      error
+	given    int    // bytes handed to the pool
+	bye      []byte // Goodbye
+	received []byte // what Receive was given
+	maxIn    int    // Receive fails past this many bytes (0: never)
+	rec      *closes
+}
+
+// errTooMuch is a test stream's Receive error.
+var errTooMuch = errors.New("client sent too much")
+
+// on makes r the record of q's Closed calls.
+func (q *queue) on(r *closes) *queue {
+	q.rec = r
+	return q
+}
+
+func (q *queue) Heartbeat() []byte    { return ping }
+func (q *queue) Goodbye(error) []byte { return q.bye }
+func (q *queue) Closed(reason error)  { q.rec.onClose(reason) }
+func (q *queue) receivedLen() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.received)
+}
+
+func (q *queue) Receive(p []byte) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.received = append(q.received, p...)
+	if q.maxIn > 0 && len(q.received) > q.maxIn {
+		return errTooMuch
+	}
+	return nil
 }
 
 func (q *queue) push(frames ...[]byte) {
@@ -139,11 +171,11 @@ func (r *closes) wait(t testing.TB) error {
 
 // add puts a new connection's server end into p with src; it returns the
 // pool's Conn, the client end and the record of onClose calls.
-func add(t testing.TB, p *push.Pool, src push.Source, until time.Time) (*push.Conn, *net.TCPConn, *closes) {
+func add(t testing.TB, p *push.Pool, q *queue, until time.Time) (*push.Conn, *net.TCPConn, *closes) {
 	t.Helper()
 	server, client := pair(t)
 	r := newCloses()
-	c, err := p.Add(server, src, until, r.onClose)
+	c, err := p.Add(server, q.on(r), until, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +287,7 @@ func TestFullSocketThenRead(t *testing.T) {
 	}
 	q := &queue{}
 	r := newCloses()
-	c, err := p.Add(server, q, time.Time{}, r.onClose)
+	c, err := p.Add(server, q.on(r), time.Time{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,13 +305,7 @@ func TestFullSocketThenRead(t *testing.T) {
 	}
 	// The pool runs into the full socket while the client reads nothing,
 	// and says so in its stats.
-	deadline := time.Now().Add(failAfter)
-	for p.Stats().Blocked != 1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("stats %+v: no connection reported blocked on its full socket", p.Stats())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitUntil(t, func() bool { return p.Stats().Blocked == 1 }, "the connection to be reported blocked on its full socket")
 	if n := r.n.Load(); n != 0 {
 		t.Fatalf("onClose called while the client was not reading: %v", <-r.ch)
 	}
@@ -338,44 +364,57 @@ func TestClientLeft(t *testing.T) {
 	}
 }
 
-// TestClientSendsBytes: bytes from the client wake the watcher but do not
-// end the connection: a later push still arrives.
+// TestClientSendsBytes: bytes from the client reach the stream's Receive,
+// in order, and do not end the connection: a later push still arrives.
+// Input the server read before the takeover (Add's pending) comes first.
 func TestClientSendsBytes(t *testing.T) {
 	linuxOnly(t)
 	p := newPool(t, push.Options{})
 	q := &queue{}
-	c, client, r := add(t, p, q, time.Time{})
-
+	server, client := pair(t)
+	r := newCloses()
+	c, err := p.Add(server, q.on(r), time.Time{}, []byte("early "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "early "
 	for i := range 3 {
 		client.SetWriteDeadline(time.Now().Add(failAfter))
-		if _, err := client.Write([]byte("hello")); err != nil {
+		msg := fmt.Sprintf("hello %d ", i)
+		if _, err := client.Write([]byte(msg)); err != nil {
 			t.Fatal(err)
 		}
-		// Give the watcher time to see the bytes (not a speed assertion:
-		// the test is only weaker if it has not).
-		time.Sleep(50 * time.Millisecond)
-		want := fmt.Sprintf("push %d\n", i)
-		q.push([]byte(want))
+		want += msg
+		waitUntil(t, func() bool { return q.receivedLen() == len(want) }, "the input to be received")
+		push := fmt.Sprintf("push %d\n", i)
+		q.push([]byte(push))
 		c.Wake()
-		if b := readN(t, client, len(want)); string(b) != want {
-			t.Fatalf("got %q, want %q", b, want)
+		if b := readN(t, client, len(push)); string(b) != push {
+			t.Fatalf("got %q, want %q", b, push)
 		}
 	}
+	q.mu.Lock()
+	got := string(q.received)
+	q.mu.Unlock()
+	if got != want {
+		t.Fatalf("received %q, want %q", got, want)
+	}
 	if n := r.n.Load(); n != 0 {
-		t.Fatalf("onClose(%v) on a client that only sent bytes", <-r.ch)
+		t.Fatalf("Closed(%v) on a client that only sent bytes", <-r.ch)
 	}
 	if n := p.Len(); n != 1 {
 		t.Fatalf("Len %d, want 1", n)
 	}
 }
 
-// TestClientSendingTooMuchIsDropped: a client that keeps sending on a
-// one-way stream is dropped once it passes what the pool ignores (64 KiB),
-// with ErrClientSends.
-func TestClientSendingTooMuchIsDropped(t *testing.T) {
+// TestReceiveErrorEnds: when Receive fails (a client sending more than a
+// one-way stream ignores, say), the connection ends with that reason, and
+// the stream's goodbye is the last thing the client reads.
+func TestReceiveErrorEnds(t *testing.T) {
 	linuxOnly(t)
 	p := newPool(t, push.Options{})
-	_, client, r := add(t, p, &queue{}, time.Time{})
+	q := &queue{maxIn: 64 << 10, bye: []byte("bye\n")}
+	_, client, r := add(t, p, q, time.Time{})
 	junk := bytes.Repeat([]byte("j"), 8<<10)
 	go func() {
 		// Writes fail once the pool drops the connection; that ends this.
@@ -386,11 +425,28 @@ func TestClientSendingTooMuchIsDropped(t *testing.T) {
 			}
 		}
 	}()
-	if err := r.wait(t); !errors.Is(err, push.ErrClientSends) {
-		t.Fatalf("onClose(%v), want ErrClientSends", err)
+	if err := r.wait(t); !errors.Is(err, errTooMuch) {
+		t.Fatalf("Closed(%v), want the Receive error", err)
+	}
+	// The client's unread input makes the close a reset, after the goodbye.
+	client.SetReadDeadline(time.Now().Add(failAfter))
+	if b, _ := io.ReadAll(client); string(b) != "bye\n" {
+		t.Fatalf("client read %q before the end, want the goodbye", b)
 	}
 	if n := p.Len(); n != 0 {
 		t.Fatalf("Len %d, want 0", n)
+	}
+}
+
+// waitUntil polls cond until it holds; failAfter is a failure.
+func waitUntil(t testing.TB, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(failAfter)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -398,7 +454,7 @@ func TestClientSendingTooMuchIsDropped(t *testing.T) {
 // every frame whole and in order, with any pings only between frames.
 func TestHeartbeat(t *testing.T) {
 	linuxOnly(t)
-	p := newPool(t, push.Options{Heartbeat: 50 * time.Millisecond, Ping: ping})
+	p := newPool(t, push.Options{Heartbeat: 50 * time.Millisecond})
 
 	_, quiet, qr := add(t, p, &queue{}, time.Time{})
 	for range 2 {
@@ -480,7 +536,7 @@ func TestExpiry(t *testing.T) {
 // clean end of stream; Add after it fails and closes the connection.
 func TestPoolClose(t *testing.T) {
 	linuxOnly(t)
-	p := newPool(t, push.Options{Heartbeat: time.Hour, Ping: ping})
+	p := newPool(t, push.Options{Heartbeat: time.Hour})
 	type conn struct {
 		c      *push.Conn
 		client *net.TCPConn
@@ -520,7 +576,7 @@ func TestPoolClose(t *testing.T) {
 
 	server, client := pair(t)
 	r := newCloses()
-	if _, err := p.Add(server, &queue{}, time.Time{}, r.onClose); !errors.Is(err, push.ErrPoolClosed) {
+	if _, err := p.Add(server, (&queue{}).on(r), time.Time{}, nil); !errors.Is(err, push.ErrPoolClosed) {
 		t.Fatalf("Add after Close: %v, want ErrPoolClosed", err)
 	}
 	if b := readEOF(t, client); len(b) != 0 {
@@ -539,7 +595,7 @@ func TestAddNotASocket(t *testing.T) {
 	a, b := net.Pipe()
 	t.Cleanup(func() { a.Close(); b.Close() })
 	r := newCloses()
-	if _, err := p.Add(a, &queue{}, time.Time{}, r.onClose); err == nil {
+	if _, err := p.Add(a, (&queue{}).on(r), time.Time{}, nil); err == nil {
 		t.Fatal("Add accepted a net.Pipe")
 	}
 	b.SetWriteDeadline(time.Now().Add(failAfter))
@@ -630,7 +686,7 @@ func TestOnCloseOnce(t *testing.T) {
 // pool closes.
 func TestConcurrentWakeClose(t *testing.T) {
 	linuxOnly(t)
-	p := newPool(t, push.Options{Heartbeat: time.Millisecond, Ping: ping})
+	p := newPool(t, push.Options{Heartbeat: time.Millisecond})
 	const conns, wakers = 16, 8
 	type conn struct {
 		c *push.Conn
@@ -719,7 +775,7 @@ func TestAddRacingPoolClose(t *testing.T) {
 		for i := range conns {
 			wg.Go(func() {
 				<-start
-				_, results[i].err = p.Add(servers[i], &queue{}, time.Time{}, results[i].r.onClose)
+				_, results[i].err = p.Add(servers[i], (&queue{}).on(results[i].r), time.Time{}, nil)
 			})
 		}
 		wg.Go(func() {

@@ -17,7 +17,10 @@ const watcherSupported = true
 // connection's client hangs up or sends something, and reports it. Go's
 // own poller keeps its registration of the same sockets; this one only
 // adds readiness for reading, which nothing else waits for on a push
-// connection.
+// connection. It is edge-triggered: a report comes when input arrives, and
+// the reader it starts reads until the socket has no more (Conn.read), so
+// a connection whose input is being handled does not report again and
+// again.
 type watcher struct {
 	set    *epoll.Set
 	report func(*Conn)
@@ -46,7 +49,7 @@ func (w *watcher) add(c *Conn) error {
 		w.mu.Lock()
 		w.byFD[int32(fd)] = c
 		w.mu.Unlock()
-		if err = w.set.Add(int(fd), unix.EPOLLIN|unix.EPOLLRDHUP, int32(c.token)); err != nil {
+		if err = w.set.Add(int(fd), unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLET, int32(c.token)); err != nil {
 			w.forget(c)
 		}
 	})

@@ -179,8 +179,8 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 		apiOpts.Notifier = notifier
 	}
 	api := httpapi.New(apiOpts)
-	m.WatchSSEPool(func() metrics.PoolStats {
-		st := api.SSEPoolStats()
+	m.WatchStreamPool(func() metrics.PoolStats {
+		st := api.StreamStats()
 		return metrics.PoolStats{Streams: st.Conns, Blocked: st.Blocked, Writes: st.Writes, Buffers: st.Buffers}
 	})
 	srv := httpapi.NewHTTPServer(api, cfg.Limits, log)
