@@ -282,7 +282,7 @@ func TestMetricsAndRequestID(t *testing.T) {
 		m = metrics.New(prometheus.NewRegistry(), func() int { return 0 })
 		c.metrics = m.Handler()
 	})
-	m.WatchSSEPool(func() metrics.PoolStats {
+	m.WatchStreamPool(func() metrics.PoolStats {
 		st := e.api.StreamStats()
 		return metrics.PoolStats{Streams: st.Conns, Blocked: st.Blocked, Writes: st.Writes, Buffers: st.Buffers}
 	})

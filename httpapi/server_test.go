@@ -30,9 +30,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
-		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
-		goleak.IgnoreTopFunction("internal/poll.runtime_pollWait"))
+	goleak.VerifyTestMain(m)
 }
 
 const testSecret = "test-secret-0123456789"
@@ -63,6 +61,7 @@ type envConfig struct {
 	files     []dashboard.Dashboard // httpapi.Options.FileDashboards
 	// notifier, when set, is given the store and returns the notifier.
 	notifier func(*sqlite.Store) httpapi.Notifier
+	tls      bool // serve HTTPS (streams cannot be pooled sockets then)
 }
 
 type envOption func(*envConfig)
@@ -73,6 +72,10 @@ func withHeartbeat(d time.Duration) envOption {
 
 func withPublic(patterns ...string) envOption {
 	return func(c *envConfig) { c.cfg.Public = patterns }
+}
+
+func withTLS() envOption {
+	return func(c *envConfig) { c.tls = true }
 }
 
 func withMaxPending(n int) envOption {
@@ -117,7 +120,12 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		notifier = ec.notifier(store)
 	}
 	api := httpapi.New(httpapi.Options{Notifier: notifier, Store: served, Hub: h, Signer: signer, Config: cfg, Dashboards: store, Events: events, Metrics: ec.metrics, Logger: ec.logger, FileDashboards: ec.files})
-	srv := httptest.NewServer(api)
+	srv := httptest.NewUnstartedServer(api)
+	if ec.tls {
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
 	e := &env{t: t, url: srv.URL, store: store, hub: h, api: api, signer: signer, srv: srv}
 	e.admin = e.token(auth.Claims{Admin: true}, time.Hour)
 	t.Cleanup(func() {
@@ -169,7 +177,7 @@ func grants(kv ...string) map[string]auth.Grant {
 }
 
 func (e *env) client(token string) *client.Client {
-	return &client.Client{BaseURL: e.url, Token: token}
+	return &client.Client{BaseURL: e.url, Token: token, HTTP: e.srv.Client()}
 }
 
 // do sends a request and returns status and body.
