@@ -1,8 +1,8 @@
 // Package producer owns the message sources built into the server: host
 // metrics sampled from the machine it runs on (HostMetrics), a simulated
 // shop and chat-bot for demos (Demo), and a poller of Prometheus text
-// endpoints (Scraper, with the ScrapeTarget config format and the text
-// format parser ParseText). A producer runs until its context is
+// endpoints (Scraper, with the ScrapeTarget config format; package
+// promtext parses the text format). A producer runs until its context is
 // done and publishes through a Publisher, the same path as any client, so
 // its messages are stored, ordered and fanned out like everyone else's.
 package producer
