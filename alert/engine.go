@@ -16,12 +16,6 @@ import (
 	"github.com/livedash/livedash/enginestate"
 )
 
-// Publisher stores and fans out alert messages. It must accept sys.alerts:
-// the server gives the engine its internal publisher, which checks no rights.
-type Publisher interface {
-	Publish(ctx context.Context, msgs []livedash.Message) ([]livedash.Message, error)
-}
-
 // StateStore keeps the engine's state across restarts. LoadState returns a
 // nil blob when nothing was saved under key.
 type StateStore = enginestate.Store
@@ -38,7 +32,9 @@ const (
 
 // Options configure an Engine. Zero fields take the defaults.
 type Options struct {
-	Publisher Publisher
+	// Publisher publishes the alerts; it must accept sys.alerts (the
+	// server's does).
+	Publisher livedash.Publisher
 	// State persists pending and firing states; nil keeps them in memory.
 	State StateStore
 	// Now is the engine's clock; time.Now if nil. For is measured on it
@@ -263,15 +259,12 @@ func (e *Engine) finish(ctx context.Context, alerts []livedash.Message, transiti
 			sys.Topic = SysTopic
 			msgs = append(msgs, m, sys)
 		}
-		for start := 0; start < len(msgs); start += livedash.MaxBatch {
-			end := min(start+livedash.MaxBatch, len(msgs))
-			if _, err := e.opts.Publisher.Publish(ctx, msgs[start:end]); err != nil && ctx.Err() == nil {
-				if now.Sub(e.logFailAt) >= 10*time.Second {
-					e.logFailAt = now
-					e.log.Warn("alert: publish failed; alerts dropped", "messages", end-start, "err", err)
-				}
+		livedash.PublishAll(ctx, e.opts.Publisher, msgs, func(n int, err error) {
+			if now.Sub(e.logFailAt) >= 10*time.Second {
+				e.logFailAt = now
+				e.log.Warn("alert: publish failed; alerts dropped", "messages", n, "err", err)
 			}
-		}
+		})
 	}
 	if transitions || (e.moved && now.Sub(e.lastSave) >= e.opts.SaveEvery) {
 		if err := e.saveLocked(ctx, now); err != nil && ctx.Err() == nil {

@@ -175,7 +175,7 @@ func (t ScrapeTarget) timeout() time.Duration {
 // allow-list keeps are published. Set the fields before Run.
 type Scraper struct {
 	Target    ScrapeTarget
-	Publisher Publisher
+	Publisher livedash.Publisher
 	// Client makes the requests; a client with no cookie jar if nil.
 	Client *http.Client
 	// Now gives each scrape its ts; time.Now if nil.

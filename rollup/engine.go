@@ -17,11 +17,6 @@ import (
 	"github.com/livedash/livedash/enginestate"
 )
 
-// Publisher stores and fans out the engine's stats messages.
-type Publisher interface {
-	Publish(ctx context.Context, msgs []livedash.Message) ([]livedash.Message, error)
-}
-
 // StateStore keeps the engine's state across restarts. LoadState returns a
 // nil blob when nothing was saved under key.
 type StateStore = enginestate.Store
@@ -41,7 +36,8 @@ const (
 
 // Options configure an Engine. Zero fields take the defaults.
 type Options struct {
-	Publisher Publisher
+	// Publisher publishes the stats messages.
+	Publisher livedash.Publisher
 	// State persists the engine's state; nil keeps it in memory only.
 	State StateStore
 	// Location is the zone of "today" and of the local clock that
@@ -354,15 +350,12 @@ func (e *Engine) appendMessage(out []livedash.Message, a *agg, now time.Time) []
 // publish sends msgs; a failure is logged (at most every 10s) and the
 // messages dropped: the next change publishes the window again.
 func (e *Engine) publish(ctx context.Context, msgs []livedash.Message, now time.Time) {
-	for start := 0; start < len(msgs); start += livedash.MaxBatch {
-		end := min(start+livedash.MaxBatch, len(msgs))
-		if _, err := e.opts.Publisher.Publish(ctx, msgs[start:end]); err != nil && ctx.Err() == nil {
-			if now.Sub(e.logFailAt) >= 10*time.Second {
-				e.logFailAt = now
-				e.log.Warn("rollup: publish failed", "messages", end-start, "err", err)
-			}
+	livedash.PublishAll(ctx, e.opts.Publisher, msgs, func(n int, err error) {
+		if now.Sub(e.logFailAt) >= 10*time.Second {
+			e.logFailAt = now
+			e.log.Warn("rollup: publish failed", "messages", n, "err", err)
 		}
-	}
+	})
 }
 
 // Tick advances the engine's clock to now: windows that ended roll over

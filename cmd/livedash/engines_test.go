@@ -48,7 +48,7 @@ func startEngineServer(t *testing.T, path string, cfg config.Config, demo bool, 
 		}()
 	}
 	log := slog.New(slog.DiscardHandler)
-	if err := startEngines(start, cfg, demo, store, store, s.hub, storePublisher{store}, nil, log); err != nil {
+	if err := startEngines(start, cfg, demo, store, store, s.hub, livedash.PublisherOf(store), nil, log); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -65,7 +65,7 @@ func (s *engineServer) stop(t *testing.T) {
 
 func (s *engineServer) publish(t *testing.T, msgs ...livedash.Message) {
 	t.Helper()
-	if _, err := (storePublisher{s.store}).Publish(context.Background(), msgs); err != nil {
+	if _, err := livedash.PublisherOf(s.store).Publish(context.Background(), msgs); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -147,7 +147,7 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 		return err
 	}
 	// The server's own producers store through the same limits as the API.
-	publisher := storePublisher{ingest.New(broker, store, cfg.Limits.Ingest())}
+	publisher := livedash.PublisherOf(ingest.New(broker, store, cfg.Limits.Ingest()))
 	events := sysevent.New(publisher, 5*time.Second, nil, log)
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
@@ -279,23 +279,6 @@ func fileDashboards(dir string) ([]dashboard.Dashboard, error) {
 		return nil, fmt.Errorf("dashboards_dir: %w", err)
 	}
 	return append(boards, fromDir...), nil // later names override earlier ones
-}
-
-// storePublisher lets in-process producers publish through the broker, the
-// same path as HTTP publishes (without the rights check, so the server may
-// write sys. topics).
-type storePublisher struct{ broker httpapi.Broker }
-
-func (p storePublisher) Publish(ctx context.Context, msgs []livedash.Message) ([]livedash.Message, error) {
-	frames, err := p.broker.Append(ctx, msgs)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]livedash.Message, len(frames))
-	for i, f := range frames {
-		out[i] = f.Message
-	}
-	return out, nil
 }
 
 // servePprof serves Go's profiler on its own address and mux, never on the
