@@ -97,6 +97,23 @@ func (t ScrapeTarget) Validate() error {
 	return nil
 }
 
+// ValidateTargets checks the config's scrape list: every target, and that
+// no two publish under the same prefix. Errors name the entry by index
+// (and URL) and the field.
+func ValidateTargets(targets []ScrapeTarget) error {
+	prefixes := map[string]int{}
+	for i, t := range targets {
+		if err := t.Validate(); err != nil {
+			return fmt.Errorf("scrape %d (%s): %w", i, t.URL, err)
+		}
+		if j, ok := prefixes[t.TopicPrefix()]; ok {
+			return fmt.Errorf("scrape %d: prefix %q is already used by scrape %d (set prefix)", i, t.TopicPrefix(), j)
+		}
+		prefixes[t.TopicPrefix()] = i
+	}
+	return nil
+}
+
 const metricPatternChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:*?[]^!-"
 
 // keeps reports whether a sample name passes the Metrics allow-list.

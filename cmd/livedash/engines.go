@@ -11,7 +11,6 @@ import (
 
 	"github.com/livedash/livedash"
 	"github.com/livedash/livedash/alert"
-	"github.com/livedash/livedash/config"
 	"github.com/livedash/livedash/hub"
 	"github.com/livedash/livedash/metrics"
 	"github.com/livedash/livedash/notify"
@@ -45,7 +44,7 @@ func demoRollups() []rollup.Rule {
 // catching up from the store on what they have not seen; they publish
 // through p, the server's internal publisher (which may write sys.alerts).
 // A failing engine logs and carries on: it never takes the server down.
-func startEngines(start func(string, func(context.Context) error), cfg config.Config, demo bool, store *sqlite.Store, state stateStore, h *hub.Hub, p livedash.Publisher, n *notify.Service, log *slog.Logger) error {
+func startEngines(start func(string, func(context.Context) error), cfg serverConfig, demo bool, store *sqlite.Store, state stateStore, h *hub.Hub, p livedash.Publisher, n *notify.Service, log *slog.Logger) error {
 	loc, err := cfg.Location()
 	if err != nil {
 		return err
@@ -225,7 +224,7 @@ func catchUp(ctx context.Context, store frameReader, patterns []string, eng engi
 // nil when there are none. Links in notifications use the config's
 // public_url, or listenURL. start gives the log's head, where reading
 // starts the first time.
-func newNotifier(cfg config.Config, queue notify.Queue, p livedash.Publisher, start func(context.Context) (uint64, error), listenURL string, m *metrics.Metrics, log *slog.Logger) (*notify.Service, error) {
+func newNotifier(cfg serverConfig, queue notify.Queue, p livedash.Publisher, start func(context.Context) (uint64, error), listenURL string, m *metrics.Metrics, log *slog.Logger) (*notify.Service, error) {
 	if len(cfg.Notify) == 0 {
 		return nil, nil
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/livedash/livedash"
 	"github.com/livedash/livedash/alert"
-	"github.com/livedash/livedash/config"
 	"github.com/livedash/livedash/hub"
 	"github.com/livedash/livedash/rollup"
 	"github.com/livedash/livedash/sqlite"
@@ -28,7 +27,7 @@ type engineServer struct {
 	wg     sync.WaitGroup
 }
 
-func startEngineServer(t *testing.T, path string, cfg config.Config, demo bool, maxPending int) *engineServer {
+func startEngineServer(t *testing.T, path string, cfg serverConfig, demo bool, maxPending int) *engineServer {
 	t.Helper()
 	s := &engineServer{hub: hub.New(hub.Options{MaxPending: maxPending})}
 	store, err := sqlite.Open(context.Background(), path, sqlite.Options{OnCommit: s.hub.Publish})
@@ -112,7 +111,7 @@ func skipNearMidnight(t *testing.T) {
 func TestEnginesRollupExactAcrossRestart(t *testing.T) {
 	skipNearMidnight(t)
 	path := filepath.Join(t.TempDir(), "livedash.db")
-	cfg := config.Default()
+	cfg := defaultConfig()
 	cfg.Rollups = []rollup.Rule{{Topic: "shop.revenue", Windows: []string{"today"}, Throttle: 10 * time.Millisecond}}
 
 	s := startEngineServer(t, path, cfg, false, 0)
@@ -135,7 +134,7 @@ func TestEnginesRollupExactAcrossRestart(t *testing.T) {
 
 func TestEnginesCatchUpAfterFallingBehind(t *testing.T) {
 	skipNearMidnight(t)
-	cfg := config.Default()
+	cfg := defaultConfig()
 	cfg.Rollups = []rollup.Rule{{Topic: "a.b", Windows: []string{"today"}, Throttle: 10 * time.Millisecond}}
 	// A hub queue of 4 KiB: a batch of 500 messages cuts the engine off.
 	s := startEngineServer(t, filepath.Join(t.TempDir(), "livedash.db"), cfg, false, 4<<10)
@@ -151,7 +150,7 @@ func TestEnginesCatchUpAfterFallingBehind(t *testing.T) {
 
 func TestEnginesDemoRollupsAndAlerts(t *testing.T) {
 	skipNearMidnight(t)
-	cfg := config.Default()
+	cfg := defaultConfig()
 	cfg.Alerts = []alert.Rule{{Name: "big-order", Topic: "shop.orders", Field: "total", Op: ">", Threshold: 100, Severity: "critical"}}
 	s := startEngineServer(t, filepath.Join(t.TempDir(), "livedash.db"), cfg, true, 0)
 	defer s.stop(t)

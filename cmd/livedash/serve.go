@@ -62,7 +62,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
 	}
-	cfg, err := config.Load(o.configPath)
+	cfg, err := loadConfig(o.configPath)
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	return serve(ctx, o, cfg, getenv, stdout, slog.New(handler))
 }
 
-func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(string) string, stdout io.Writer, log *slog.Logger) error {
+func serve(ctx context.Context, o serveOptions, cfg serverConfig, getenv func(string) string, stdout io.Writer, log *slog.Logger) error {
 	if err := os.MkdirAll(o.data, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
@@ -147,7 +147,7 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 		return err
 	}
 	// The server's own producers store through the same limits as the API.
-	publisher := livedash.PublisherOf(ingest.New(broker, store, cfg.Limits.Ingest()))
+	publisher := livedash.PublisherOf(ingest.New(broker, store, httpapi.IngestLimits(cfg.Limits)))
 	events := sysevent.New(publisher, 5*time.Second, nil, log)
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
@@ -171,7 +171,7 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 		return err
 	}
 	apiOpts := httpapi.Options{
-		Store: store, Broker: broker, Hub: h, Signer: signer, Config: cfg, Logger: log,
+		Store: store, Broker: broker, Hub: h, Signer: signer, Config: cfg.Config, Logger: log,
 		UI: web.Handler(), Dashboards: boardStore, FileDashboards: boards,
 		Events: httpapi.EventsList{events, m}, Metrics: m.Handler(),
 	}
