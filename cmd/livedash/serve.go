@@ -23,6 +23,7 @@ import (
 	"github.com/livedash/livedash/auth"
 	"github.com/livedash/livedash/config"
 	"github.com/livedash/livedash/dashboard"
+	"github.com/livedash/livedash/engine"
 	"github.com/livedash/livedash/httpapi"
 	"github.com/livedash/livedash/hub"
 	"github.com/livedash/livedash/ingest"
@@ -127,7 +128,7 @@ func serve(ctx context.Context, o serveOptions, cfg serverConfig, getenv func(st
 
 	// The broker takes publishes: the store itself, or Redis in a cluster.
 	var broker httpapi.Broker = store
-	var state stateStore = store
+	var state engine.Store = store
 	var boardStore httpapi.DashboardStore = store
 	var cb *redisbroker.Broker
 	if cluster {
@@ -228,7 +229,8 @@ func serve(ctx context.Context, o serveOptions, cfg serverConfig, getenv func(st
 			start(name, func(ctx context.Context) error { return cb.Lead(ctx, name, fn) })
 		}
 	}
-	if err := startEngines(startOnce, cfg, o.demo, store, state, h, publisher, notifier, log); err != nil {
+	env := engineEnv{store: store, state: state, hub: h, pub: publisher, notifier: notifier, log: log}
+	if err := startEngines(startOnce, cfg, o.demo, env); err != nil {
 		stopBG()
 		wg.Wait()
 		return err
