@@ -166,3 +166,23 @@ func TestScrapeTargetValidate(t *testing.T) {
 		t.Fatalf("default prefix %q", p)
 	}
 }
+
+// TestValidateTargets: the config's scrape list names the entry at fault;
+// two targets may not publish under one prefix.
+func TestValidateTargets(t *testing.T) {
+	ok := []ScrapeTarget{{URL: "http://h/a"}, {URL: "http://h/b", Prefix: "b"}}
+	if err := ValidateTargets(ok); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		targets []ScrapeTarget
+		want    string
+	}{
+		{[]ScrapeTarget{{URL: "http://h/a"}, {URL: "ftp://h/b"}}, `scrape 1 (ftp://h/b): url "ftp://h/b": scheme must be http or https`},
+		{[]ScrapeTarget{{URL: "http://h/a"}, {URL: "http://h/b"}}, `scrape 1: prefix "scrape.h" is already used by scrape 0 (set prefix)`},
+	} {
+		if err := ValidateTargets(tt.targets); err == nil || err.Error() != tt.want {
+			t.Errorf("err %v, want %q", err, tt.want)
+		}
+	}
+}
