@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"math"
 	"sort"
@@ -13,18 +12,12 @@ import (
 	"time"
 
 	"github.com/livedash/livedash"
-	"github.com/livedash/livedash/enginestate"
+	"github.com/livedash/livedash/engine"
 )
-
-// Publisher stores and fans out alert messages. It must accept sys.alerts:
-// the server gives the engine its internal publisher, which checks no rights.
-type Publisher interface {
-	Publish(ctx context.Context, msgs []livedash.Message) ([]livedash.Message, error)
-}
 
 // StateStore keeps the engine's state across restarts. LoadState returns a
 // nil blob when nothing was saved under key.
-type StateStore = enginestate.Store
+type StateStore = engine.Store
 
 // StateKey is the key the engine saves its state under.
 const StateKey = "alert"
@@ -38,7 +31,9 @@ const (
 
 // Options configure an Engine. Zero fields take the defaults.
 type Options struct {
-	Publisher Publisher
+	// Publisher publishes the alerts; it must accept sys.alerts (the
+	// server's does).
+	Publisher livedash.Publisher
 	// State persists pending and firing states; nil keeps them in memory.
 	State StateStore
 	// Now is the engine's clock; time.Now if nil. For is measured on it
@@ -63,17 +58,14 @@ type Options struct {
 // concurrent use (one lock serialises them); Observe expects frames in id
 // order.
 type Engine struct {
-	opts  Options
-	rules []*compiled
-	log   *slog.Logger
+	rules     []*compiled
+	maxSeries int
+	log       *slog.Logger
 
 	mu        sync.Mutex
-	epoch     string
-	lastSeq   uint64
+	core      *engine.Core          // the frames seen, publishing, saving
 	series    map[seriesKey]*series // only pending and firing ones
 	moved     bool                  // lastSeq moved since the last save
-	lastSave  time.Time
-	logFailAt time.Time
 	capLogged bool
 }
 
@@ -104,26 +96,17 @@ func New(rules []Rule, opts Options) (*Engine, error) {
 	if err := ValidateRules(rules); err != nil {
 		return nil, err
 	}
-	if opts.Publisher == nil {
-		return nil, errors.New("alert: no publisher")
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.TickEvery <= 0 {
-		opts.TickEvery = DefaultTickEvery
-	}
-	if opts.SaveEvery <= 0 {
-		opts.SaveEvery = DefaultSaveEvery
+	core, err := engine.NewCore(StateKey, engine.Options{
+		Publisher: opts.Publisher, State: opts.State, Now: opts.Now, Ticks: opts.Ticks,
+		TickEvery: opts.TickEvery, SaveEvery: opts.SaveEvery, Logger: opts.Logger,
+	}, DefaultTickEvery, DefaultSaveEvery)
+	if err != nil {
+		return nil, err
 	}
 	if opts.MaxSeries <= 0 {
 		opts.MaxSeries = DefaultMaxSeries
 	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	e := &Engine{opts: opts, log: log, series: map[seriesKey]*series{}}
+	e := &Engine{maxSeries: opts.MaxSeries, log: core.Log(), core: core, series: map[seriesKey]*series{}}
 	for _, r := range rules {
 		c, _ := compile(r) // validated
 		e.rules = append(e.rules, c)
@@ -149,7 +132,8 @@ func (e *Engine) Patterns() []string {
 func (e *Engine) LastSeq() uint64 {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.lastSeq
+	_, seq := e.core.Position()
+	return seq
 }
 
 // Observe evaluates the rules on committed frames, in id order. Frames at
@@ -158,17 +142,14 @@ func (e *Engine) LastSeq() uint64 {
 func (e *Engine) Observe(ctx context.Context, frames []*livedash.Frame) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	now := e.opts.Now()
+	now := e.core.Now()
 	var out []livedash.Message
 	transitions := false
 	for _, f := range frames {
-		if f.ID.Epoch != e.epoch {
-			e.epoch, e.lastSeq = f.ID.Epoch, 0
-		}
-		if f.ID.Seq <= e.lastSeq {
+		if !e.core.Next(f) {
 			continue
 		}
-		e.lastSeq, e.moved = f.ID.Seq, true
+		e.moved = true
 		if f.Type == livedash.TypeAlert || strings.HasPrefix(f.Topic, Prefix) || livedash.IsSys(f.Topic) {
 			continue
 		}
@@ -198,10 +179,10 @@ func (e *Engine) step(out []livedash.Message, r *compiled, topic string, v float
 		if !r.cond(v, r.Threshold) {
 			return out, false
 		}
-		if len(e.series) >= e.opts.MaxSeries {
+		if len(e.series) >= e.maxSeries {
 			if !e.capLogged {
 				e.capLogged = true
-				e.log.Warn("alert: too many pending or firing alerts; new ones are ignored", "max", e.opts.MaxSeries)
+				e.log.Warn("alert: too many pending or firing alerts; new ones are ignored", "max", e.maxSeries)
 			}
 			return out, false
 		}
@@ -263,17 +244,9 @@ func (e *Engine) finish(ctx context.Context, alerts []livedash.Message, transiti
 			sys.Topic = SysTopic
 			msgs = append(msgs, m, sys)
 		}
-		for start := 0; start < len(msgs); start += livedash.MaxBatch {
-			end := min(start+livedash.MaxBatch, len(msgs))
-			if _, err := e.opts.Publisher.Publish(ctx, msgs[start:end]); err != nil && ctx.Err() == nil {
-				if now.Sub(e.logFailAt) >= 10*time.Second {
-					e.logFailAt = now
-					e.log.Warn("alert: publish failed; alerts dropped", "messages", end-start, "err", err)
-				}
-			}
-		}
+		e.core.Publish(ctx, msgs, now)
 	}
-	if transitions || (e.moved && now.Sub(e.lastSave) >= e.opts.SaveEvery) {
+	if transitions || (e.moved && e.core.SaveDue(now)) {
 		if err := e.saveLocked(ctx, now); err != nil && ctx.Err() == nil {
 			e.log.Warn("alert: save state failed", "err", err)
 		}
@@ -319,32 +292,7 @@ func (e *Engine) rule(name string) *compiled {
 
 // Run ticks until ctx is done (or Ticks is closed), then saves the state
 // one last time. It returns nil on a normal stop.
-func (e *Engine) Run(ctx context.Context) error {
-	ticks := e.opts.Ticks
-	if ticks == nil {
-		t := time.NewTicker(e.opts.TickEvery)
-		defer t.Stop()
-		ticks = t.C
-	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := e.Save(sctx); err != nil {
-			e.log.Warn("alert: final save failed", "err", err)
-		}
-	}()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case _, ok := <-ticks:
-			if !ok {
-				return nil
-			}
-			e.Tick(ctx, e.opts.Now())
-		}
-	}
-}
+func (e *Engine) Run(ctx context.Context) error { return e.core.Run(ctx, e.Tick, e.Save) }
 
 // State returns the state of (rule, topic): "ok", "pending" or "firing".
 func (e *Engine) State(rule, topic string) string {
@@ -373,21 +321,19 @@ type savedSeries struct {
 func (e *Engine) Save(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.saveLocked(ctx, e.opts.Now())
+	return e.saveLocked(ctx, e.core.Now())
 }
 
 func (e *Engine) saveLocked(ctx context.Context, now time.Time) error {
-	if e.opts.State == nil {
-		return nil
-	}
-	st := savedState{Version: 1, Epoch: e.epoch, LastSeq: e.lastSeq, Series: []savedSeries{}}
+	st := savedState{Version: 1, Series: []savedSeries{}}
+	st.Epoch, st.LastSeq = e.core.Position()
 	for k, s := range e.series {
 		st.Series = append(st.Series, savedSeries{Rule: k.rule, Topic: k.topic, series: *s})
 	}
-	if err := enginestate.Save(ctx, e.opts.State, StateKey, st); err != nil {
+	if err := e.core.Save(ctx, st, now); err != nil {
 		return err
 	}
-	e.moved, e.lastSave = false, now
+	e.moved = false
 	return nil
 }
 
@@ -396,21 +342,14 @@ func (e *Engine) saveLocked(ctx context.Context, now time.Time) error {
 // matches, are dropped. A pending state keeps its start: the condition
 // held as far as the engine knows.
 func (e *Engine) Load(ctx context.Context) error {
-	if e.opts.State == nil {
-		return nil
-	}
 	var st savedState
-	found, err := enginestate.Load(ctx, e.opts.State, StateKey, &st)
-	if errors.Is(err, enginestate.ErrUnreadable) {
-		e.log.Warn("alert: saved state is unreadable; starting afresh", "err", err)
-		return nil
-	}
+	found, err := e.core.Load(ctx, &st)
 	if err != nil || !found {
 		return err
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.epoch, e.lastSeq = st.Epoch, st.LastSeq
+	e.core.Restore(st.Epoch, st.LastSeq)
 	for _, s := range st.Series {
 		r := e.rule(s.Rule)
 		if r == nil || !livedash.Match(r.Topic, s.Topic) || (s.State != statePending && s.State != StateFiring) {

@@ -308,7 +308,7 @@ func TestPublishesToStoreIncludingSys(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	pub := storePublisher{store}
+	pub := livedash.PublisherOf(store)
 	e := newEngine(t, []Rule{{Name: "disk-full", Topic: "host.*.fs", Field: "used_pct", Op: ">=", Threshold: 90, Severity: "critical"}},
 		Options{Publisher: pub, State: store, Now: func() time.Time { return t0 }})
 	frames, err := store.Append(ctx, []livedash.Message{{Topic: "host.a.fs", Type: "point", TS: t0.UnixMilli(), Data: json.RawMessage(`{"used_pct":93.5}`)}})
@@ -329,20 +329,6 @@ func TestPublishesToStoreIncludingSys(t *testing.T) {
 	if err != nil || !strings.Contains(string(saved), `"host.a.fs"`) {
 		t.Fatalf("saved state %s, %v", saved, err)
 	}
-}
-
-type storePublisher struct{ s *sqlite.Store }
-
-func (p storePublisher) Publish(ctx context.Context, msgs []livedash.Message) ([]livedash.Message, error) {
-	frames, err := p.s.Append(ctx, msgs)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]livedash.Message, len(frames))
-	for i, f := range frames {
-		out[i] = f.Message
-	}
-	return out, nil
 }
 
 func TestValidate(t *testing.T) {

@@ -11,8 +11,10 @@
 //
 // The Engine consumes committed messages (Observe, in id order, from one
 // goroutine), fires rules whose For elapsed with no new message on a clock
-// (Tick / Run) and publishes through a Publisher. It keeps no global state;
-// time comes from an injected clock.
+// (Tick / Run) and publishes through a livedash.Publisher; what every engine
+// does besides (frames seen, publishing, saving, the tick loop) is package
+// engine's Core. It keeps no global state; time comes from an injected
+// clock.
 package alert
 
 import (

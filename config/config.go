@@ -1,8 +1,12 @@
-// Package config owns livedash's configuration file: its YAML format, the
-// defaults, and the parsing of sizes, durations and rates in it. The
-// formats of rollup rules, alert rules, notification receivers and scrape
-// targets belong to the packages that run them (rollup, alert, notify,
-// producer); this one checks them.
+// Package config owns the server's part of livedash's configuration
+// file (Config: public patterns, limits, retention, ingest options), its
+// defaults, the reading of the file (unknown keys are errors) and the
+// parsing of sizes, durations and rates in it. The sections of rollup
+// rules, alert rules, notification receivers and scrape targets belong to
+// the packages that run them (rollup, alert, notify, producer), which
+// define and validate them; cmd/livedash puts them beside Config in one
+// File. So config imports none of them, nor do the packages that read a
+// Config (httpapi).
 package config
 
 import (
@@ -19,11 +23,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/livedash/livedash"
-	"github.com/livedash/livedash/alert"
-	"github.com/livedash/livedash/ingest"
-	"github.com/livedash/livedash/notify"
-	"github.com/livedash/livedash/producer"
-	"github.com/livedash/livedash/rollup"
 )
 
 // Config is the server configuration. Flags override it.
@@ -45,15 +44,6 @@ type Config struct {
 	// Timezone is the IANA zone of "today" rollups (e.g. Europe/Berlin);
 	// default UTC.
 	Timezone string `yaml:"timezone"`
-	// Rollups are server-side aggregates, published on rollup.<name>.<window>.
-	Rollups []rollup.Rule `yaml:"rollups"`
-	// Alerts are alert rules, published on alerts.<name> and sys.alerts.
-	Alerts []alert.Rule `yaml:"alerts"`
-	// Scrape lists Prometheus text endpoints to poll.
-	Scrape []producer.ScrapeTarget `yaml:"scrape"`
-	// Notify lists the receivers alert rules may send notifications to
-	// (a rule's notify: [names]).
-	Notify []notify.Receiver `yaml:"notify"`
 	// PublicURL is the server's address as people reach it (e.g.
 	// https://dash.example.com), for the links in notifications; default
 	// the listen address.
@@ -141,11 +131,6 @@ type Limits struct {
 	BacklogBytes Size `yaml:"backlog_bytes"`
 }
 
-// Ingest returns the limits every publish path applies (package ingest).
-func (l Limits) Ingest() ingest.Limits {
-	return ingest.Limits{MessageBytes: int(l.MessageBytes), MaxTopics: l.MaxTopics}
-}
-
 // Defaults of the read budgets.
 const (
 	DefaultHistoryBytes = 16 << 20
@@ -171,35 +156,51 @@ func Default() Config {
 	}
 }
 
-// Load reads a YAML file over the defaults. Unknown keys are errors.
-func Load(path string) (Config, error) {
-	c := Default()
+// A File is what LoadFile and ParseFile read: a pointer to a struct that
+// holds a Config inline (`yaml:",inline"`) beside the sections other
+// packages own, set to its defaults, whose Validate checks the whole and
+// names the section and field of what is wrong ("config: <section>: …").
+// *Config is one with no other section.
+type File interface {
+	Validate() error
+}
+
+// LoadFile reads the YAML file at path into f, like ParseFile; its errors
+// name the file. An empty path leaves f as it is (the defaults).
+func LoadFile(path string, f File) error {
 	if path == "" {
-		return c, nil
+		return nil
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return c, fmt.Errorf("config: %w", err)
+		return fmt.Errorf("config: %w", err)
 	}
-	c, err = Parse(b)
-	if err != nil {
-		return c, fmt.Errorf("%s: %w", path, err) // the file, then "config: <entry>: <field>: …"
+	if err := ParseFile(b, f); err != nil {
+		return fmt.Errorf("%s: %w", path, err) // the file, then "config: <entry>: <field>: …"
 	}
-	return c, nil
+	return nil
 }
 
-// Parse reads YAML text over the defaults and validates it.
-func Parse(b []byte) (Config, error) {
-	c := Default()
+// ParseFile reads YAML text into f, over what it holds, and validates it.
+// Unknown keys are errors.
+func ParseFile(b []byte, f File) error {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return c, fmt.Errorf("config: %w", err)
+	if err := dec.Decode(f); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config: %w", err)
 	}
-	return c, c.Validate()
+	return f.Validate()
 }
 
-// Validate checks patterns and limits.
+// Parse reads YAML text with no section but the server's over the
+// defaults, and validates it.
+func Parse(b []byte) (Config, error) {
+	c := Default()
+	err := ParseFile(b, &c)
+	return c, err
+}
+
+// Validate checks patterns and limits (not the sections other packages own).
 func (c Config) Validate() error {
 	for _, p := range c.Public {
 		if err := livedash.ValidatePattern(p); err != nil {
@@ -238,29 +239,10 @@ func (c Config) Validate() error {
 	if _, err := c.Location(); err != nil {
 		return err
 	}
-	if err := rollup.ValidateRules(c.Rollups); err != nil {
-		return fmt.Errorf("config: rollups: %w", err)
-	}
-	if err := alert.ValidateRules(c.Alerts); err != nil {
-		return fmt.Errorf("config: alerts: %w", err)
-	}
-	if err := notify.Validate(c.Notify, c.Alerts); err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
 	if c.PublicURL != "" {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("config: public_url %q: must be an http:// or https:// URL with a host", c.PublicURL)
 		}
-	}
-	prefixes := map[string]int{}
-	for i, t := range c.Scrape {
-		if err := t.Validate(); err != nil {
-			return fmt.Errorf("config: scrape %d (%s): %w", i, t.URL, err)
-		}
-		if j, ok := prefixes[t.TopicPrefix()]; ok {
-			return fmt.Errorf("config: scrape %d: prefix %q is already used by scrape %d (set prefix)", i, t.TopicPrefix(), j)
-		}
-		prefixes[t.TopicPrefix()] = i
 	}
 	return nil
 }

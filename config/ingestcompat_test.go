@@ -25,7 +25,6 @@ func TestIngestCompatKeys(t *testing.T) {
 		{"otlp: {prefix: 'a..b'}", "prefix"},
 		{"otlp: {resource_attributes: [service.name]}", "service.name"},
 		{"otlp: {max_attributes: -1}", "negative"},
-		{"scrape: [{url: 'http://h/m', metrics: ['node_[']}]", "bad pattern"},
 	} {
 		if _, err := Parse([]byte(tc.yaml)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Fatalf("%s: err %v, want %q", tc.yaml, err, tc.want)

@@ -14,7 +14,15 @@ import (
 
 	"github.com/livedash/livedash"
 	"github.com/livedash/livedash/auth"
+	"github.com/livedash/livedash/config"
+	"github.com/livedash/livedash/ingest"
 )
+
+// IngestLimits are the limits of the configuration every publish path
+// applies (package ingest): the API's and the server's own producers'.
+func IngestLimits(l config.Limits) ingest.Limits {
+	return ingest.Limits{MessageBytes: int(l.MessageBytes), MaxTopics: l.MaxTopics}
+}
 
 // limiter enforces the configured per-caller limits (see callerOf): a token
 // bucket of published messages per caller (burst = one second's worth), and

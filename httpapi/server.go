@@ -188,7 +188,7 @@ func New(opts Options) *Server {
 	}
 	// Every publish path (JSON, shorthand, line protocol, WebSocket) stores
 	// through the same limits.
-	s.broker = ingest.New(broker, opts.Store, opts.Config.Limits.Ingest())
+	s.broker = ingest.New(broker, opts.Store, IngestLimits(opts.Config.Limits))
 	o := opts.Config.OTLP
 	s.otlp = otlp.New(otlp.Options{Prefix: o.Prefix, ResourceAttributes: o.ResourceAttributes,
 		MaxAttributes: o.MaxAttributes, MaxSeriesPerMetric: o.MaxSeriesPerMetric, MaxFuture: o.MaxFuture.D()})

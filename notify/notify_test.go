@@ -95,18 +95,6 @@ func waitFor(t *testing.T, d time.Duration, ok func() bool) {
 	}
 }
 
-// storePublisher publishes into the store, as the server's internal one.
-type storePublisher struct{ s *sqlite.Store }
-
-func (p storePublisher) Publish(ctx context.Context, msgs []livedash.Message) ([]livedash.Message, error) {
-	frames, err := p.s.Append(ctx, msgs)
-	out := make([]livedash.Message, len(frames))
-	for i, f := range frames {
-		out[i] = f.Message
-	}
-	return out, err
-}
-
 // fixture is a Service on a real SQLite store, sending to real receivers.
 type fixture struct {
 	t     *testing.T
@@ -126,7 +114,7 @@ func newFixture(t *testing.T, receivers []notify.Receiver, rules []alert.Rule, o
 		t.Fatal(err)
 	}
 	f := &fixture{t: t, store: store}
-	opts := notify.Options{Receivers: receivers, Rules: rules, Queue: store, Publisher: storePublisher{store},
+	opts := notify.Options{Receivers: receivers, Rules: rules, Queue: store, Publisher: livedash.PublisherOf(store),
 		BaseURL: "http://dash.example:8080", Backoff: func(int) time.Duration { return time.Millisecond },
 		OnOutcome: func(r, o string) {
 			f.mu.Lock()

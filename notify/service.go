@@ -58,12 +58,6 @@ type Queue interface {
 	RemoveNotification(ctx context.Context, key string) error
 }
 
-// Publisher stores the outcome messages on sys.notify (the server's
-// internal publisher, which may write sys. topics).
-type Publisher interface {
-	Publish(ctx context.Context, msgs []livedash.Message) ([]livedash.Message, error)
-}
-
 // Outcome is the data of a sys.notify message: one try of one notification.
 type Outcome struct {
 	ID       string `json:"id"`
@@ -83,8 +77,9 @@ type Options struct {
 	// Rules say which receivers each alert rule notifies (Rule.Notify).
 	Rules []alert.Rule
 	Queue Queue
-	// Publisher gets the outcomes on sys.notify; nil publishes none.
-	Publisher Publisher
+	// Publisher gets the outcomes on sys.notify (the server's, which may
+	// write sys. topics); nil publishes none.
+	Publisher livedash.Publisher
 	// BaseURL is the server's public URL, for the links in notifications.
 	BaseURL string
 	// Start returns where reading starts when no cursor was ever saved

@@ -54,7 +54,7 @@ const (
 //
 // Set the fields before Run; zero values take the defaults.
 type Demo struct {
-	Publisher Publisher
+	Publisher livedash.Publisher
 
 	// Rand drives every random choice; a fixed seed gives the same
 	// messages for the same ticks. If nil, a randomly seeded one is used.

@@ -50,7 +50,7 @@ const DefaultHostMetricsInterval = time.Second
 //
 // Set the fields before Run; zero values take the documented defaults.
 type HostMetrics struct {
-	Publisher Publisher
+	Publisher livedash.Publisher
 
 	// Interval between samples; DefaultHostMetricsInterval if zero.
 	Interval time.Duration

@@ -1,10 +1,11 @@
 // Package producer owns the message sources built into the server: host
 // metrics sampled from the machine it runs on (HostMetrics), a simulated
 // shop and chat-bot for demos (Demo), and a poller of Prometheus text
-// endpoints (Scraper, with the ScrapeTarget config format and the text
-// format parser ParseText). A producer runs until its context is
-// done and publishes through a Publisher, the same path as any client, so
-// its messages are stored, ordered and fanned out like everyone else's.
+// endpoints (Scraper, with the ScrapeTarget config format; package
+// promtext parses the text format). A producer runs until its context is
+// done and publishes through a livedash.Publisher, the same path as any
+// client, so its messages are stored, ordered and fanned out like everyone
+// else's.
 package producer
 
 import (
@@ -16,11 +17,6 @@ import (
 
 	"github.com/livedash/livedash"
 )
-
-// Publisher stores and fans out messages; ids are assigned by it.
-type Publisher interface {
-	Publish(ctx context.Context, msgs []livedash.Message) ([]livedash.Message, error)
-}
 
 // sanitizeSegment turns s into one topic segment: every character outside
 // [A-Za-z0-9_-] becomes '-', and the result is cut to maxLen bytes.
@@ -64,19 +60,12 @@ func newMessage(topic, typ string, tsMS int64, data any) (livedash.Message, erro
 	return livedash.Message{Topic: topic, Type: typ, TS: tsMS, Data: raw}, nil
 }
 
-// publishAll publishes msgs in batches of at most livedash.MaxBatch. A
-// failed batch is logged and dropped: a producer keeps going while the
-// server is briefly unable to store.
-func publishAll(ctx context.Context, pub Publisher, log *slog.Logger, source string, msgs []livedash.Message) {
-	for start := 0; start < len(msgs); start += livedash.MaxBatch {
-		end := min(start+livedash.MaxBatch, len(msgs))
-		if _, err := pub.Publish(ctx, msgs[start:end]); err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			log.Warn("producer: publish failed; batch dropped", "source", source, "messages", end-start, "err", err)
-		}
-	}
+// publishAll publishes msgs (livedash.PublishAll); a failed batch is
+// logged and dropped.
+func publishAll(ctx context.Context, pub livedash.Publisher, log *slog.Logger, source string, msgs []livedash.Message) {
+	livedash.PublishAll(ctx, pub, msgs, func(n int, err error) {
+		log.Warn("producer: publish failed; batch dropped", "source", source, "messages", n, "err", err)
+	})
 }
 
 // discardLogger is used when a producer is given no logger.

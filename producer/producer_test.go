@@ -2,7 +2,6 @@ package producer
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"testing"
 
@@ -63,15 +62,5 @@ func TestSanitizeSegment(t *testing.T) {
 	long := sanitizeSegment(string(make([]byte, 100)), 63, "x")
 	if len(long) != 63 {
 		t.Errorf("a 100-byte name gave %d bytes, want 63", len(long))
-	}
-}
-
-func TestPublishAllKeepsGoingAfterFailure(t *testing.T) {
-	pub := &recordingPublisher{err: errors.New("store unavailable")}
-	msgs := make([]livedash.Message, livedash.MaxBatch+1)
-	publishAll(context.Background(), pub, discardLogger(), "test", msgs)
-	batches := pub.recorded()
-	if len(batches) != 2 || len(batches[0]) != livedash.MaxBatch || len(batches[1]) != 1 {
-		t.Fatalf("got %d batches, want 2 of %d and 1", len(batches), livedash.MaxBatch)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -12,76 +13,15 @@ import (
 	"github.com/livedash/livedash"
 )
 
-// promPage is a metrics page as the Prometheus Go client and node
-// exporter write it: HELP and TYPE comments, labels with escapes, a
-// histogram with a +Inf bucket, a summary with a NaN quantile, a recording
-// rule style name with colons, and a sample with its own timestamp.
-const promPage = `# HELP go_goroutines Number of goroutines that currently exist.
-# TYPE go_goroutines gauge
-go_goroutines 42
-# HELP http_requests_total Total HTTP requests.
-# TYPE http_requests_total counter
-http_requests_total{code="200",method="get"} 1027
-http_requests_total{code="500",method="post"} 3
-# HELP http_request_duration_seconds Request latency.
-# TYPE http_request_duration_seconds histogram
-http_request_duration_seconds_bucket{le="0.05"} 24054
-http_request_duration_seconds_bucket{le="0.1"} 33444
-http_request_duration_seconds_bucket{le="+Inf"} 144320
-http_request_duration_seconds_sum 53423
-http_request_duration_seconds_count 144320
-# HELP rpc_duration_seconds A summary.
-# TYPE rpc_duration_seconds summary
-rpc_duration_seconds{quantile="0.5"} NaN
-rpc_duration_seconds{quantile="0.99"} 76656
-# A comment that is not HELP or TYPE.
-node_filesystem_avail_bytes{device="/dev/sda1",fstype="ext4",mountpoint="/"} 1.2345e+10
-msdos_file_access_time_seconds{path="C:\\DIR\\FILE.TXT",error="Cannot find file:\n\"FILE.TXT\""} 1.458255915e9
-job:request_rate:5m{job="api"} 12.5 1395066363000
-process_start_time_seconds +Inf
-
-`
-
-func TestParseText(t *testing.T) {
-	samples, err := ParseText(strings.NewReader(promPage), 1000)
+// promPage is the metrics page package promtext is tested with, as the
+// Prometheus Go client and node exporter write it.
+var promPage = func() string {
+	b, err := os.ReadFile("../promtext/testdata/exporter.prom")
 	if err != nil {
-		t.Fatal(err)
+		panic(err)
 	}
-	if len(samples) != 14 {
-		t.Fatalf("%d samples, want 14", len(samples))
-	}
-	ms := samples[12]
-	if ms.Name != "job:request_rate:5m" || ms.Value != 12.5 || ms.TS != 1395066363000 || ms.LabelKey() != "job=api" {
-		t.Fatalf("%+v", ms)
-	}
-	esc := samples[11]
-	if esc.Labels[0].Value != `C:\DIR\FILE.TXT` || esc.Labels[1].Value != "Cannot find file:\n\"FILE.TXT\"" {
-		t.Fatalf("escapes: %+v", esc.Labels)
-	}
-
-	bad := []struct{ name, line string }{
-		{"no value", "foo"},
-		{"bad value", "foo abc"},
-		{"bad timestamp", "foo 1 abc"},
-		{"extra field", "foo 1 2 3"},
-		{"unquoted label", "foo{a=b} 1"},
-		{"unterminated label", `foo{a="b} 1`},
-		{"no equals", `foo{a "b"} 1`},
-		{"missing brace", `foo{a="b" 1`},
-		{"bad name", "1foo 1"},
-	}
-	for _, tt := range bad {
-		t.Run(tt.name, func(t *testing.T) {
-			if _, err := ParseText(strings.NewReader("ok 1\n"+tt.line+"\n"), 10); err == nil || !strings.Contains(err.Error(), "line 2") {
-				t.Fatalf("err %v, want one for line 2", err)
-			}
-		})
-	}
-	got, err := ParseText(strings.NewReader("a 1\nb 2\nc 3\n"), 2)
-	if len(got) != 2 || err == nil {
-		t.Fatalf("limit: %d samples, err %v", len(got), err)
-	}
-}
+	return string(b)
+}()
 
 func TestScraperReadsPrometheusPage(t *testing.T) {
 	var auth atomic.Value
@@ -224,5 +164,25 @@ func TestScrapeTargetValidate(t *testing.T) {
 	}
 	if p := (ScrapeTarget{URL: "http://localhost:9100/metrics"}).TopicPrefix(); p != "scrape.localhost-9100" {
 		t.Fatalf("default prefix %q", p)
+	}
+}
+
+// TestValidateTargets: the config's scrape list names the entry at fault;
+// two targets may not publish under one prefix.
+func TestValidateTargets(t *testing.T) {
+	ok := []ScrapeTarget{{URL: "http://h/a"}, {URL: "http://h/b", Prefix: "b"}}
+	if err := ValidateTargets(ok); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		targets []ScrapeTarget
+		want    string
+	}{
+		{[]ScrapeTarget{{URL: "http://h/a"}, {URL: "ftp://h/b"}}, `scrape 1 (ftp://h/b): url "ftp://h/b": scheme must be http or https`},
+		{[]ScrapeTarget{{URL: "http://h/a"}, {URL: "http://h/b"}}, `scrape 1: prefix "scrape.h" is already used by scrape 0 (set prefix)`},
+	} {
+		if err := ValidateTargets(tt.targets); err == nil || err.Error() != tt.want {
+			t.Errorf("err %v, want %q", err, tt.want)
+		}
 	}
 }

@@ -3,7 +3,6 @@ package rollup
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -14,17 +13,12 @@ import (
 	"github.com/axiomhq/hyperloglog"
 
 	"github.com/livedash/livedash"
-	"github.com/livedash/livedash/enginestate"
+	"github.com/livedash/livedash/engine"
 )
-
-// Publisher stores and fans out the engine's stats messages.
-type Publisher interface {
-	Publish(ctx context.Context, msgs []livedash.Message) ([]livedash.Message, error)
-}
 
 // StateStore keeps the engine's state across restarts. LoadState returns a
 // nil blob when nothing was saved under key.
-type StateStore = enginestate.Store
+type StateStore = engine.Store
 
 // StateKey is the key the engine saves its state under.
 const StateKey = "rollup"
@@ -41,7 +35,8 @@ const (
 
 // Options configure an Engine. Zero fields take the defaults.
 type Options struct {
-	Publisher Publisher
+	// Publisher publishes the stats messages.
+	Publisher livedash.Publisher
 	// State persists the engine's state; nil keeps it in memory only.
 	State StateStore
 	// Location is the zone of "today" and of the local clock that
@@ -64,17 +59,14 @@ type Options struct {
 // are safe for concurrent use (one lock serialises them); Observe expects
 // frames in id order.
 type Engine struct {
-	opts  Options
+	loc   *time.Location
 	rules []*rule
 	log   *slog.Logger
 
-	mu        sync.Mutex
-	epoch     string
-	lastSeq   uint64
-	changed   bool // state changed since the last save
-	lastSave  time.Time
-	late      int64 // messages older than their window, ignored
-	logFailAt time.Time
+	mu      sync.Mutex
+	core    *engine.Core // the frames seen, publishing, saving
+	changed bool         // state changed since the last save
+	late    int64        // messages older than their window, ignored
 }
 
 type rule struct {
@@ -105,27 +97,18 @@ func New(rules []Rule, opts Options) (*Engine, error) {
 	if err := ValidateRules(rules); err != nil {
 		return nil, err
 	}
-	if opts.Publisher == nil {
-		return nil, errors.New("rollup: no publisher")
+	core, err := engine.NewCore(StateKey, engine.Options{
+		Publisher: opts.Publisher, State: opts.State, Now: opts.Now, Ticks: opts.Ticks,
+		TickEvery: opts.TickEvery, SaveEvery: opts.SaveEvery, Logger: opts.Logger,
+	}, DefaultTickEvery, DefaultSaveEvery)
+	if err != nil {
+		return nil, err
 	}
 	if opts.Location == nil {
 		opts.Location = time.UTC
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.TickEvery <= 0 {
-		opts.TickEvery = DefaultTickEvery
-	}
-	if opts.SaveEvery <= 0 {
-		opts.SaveEvery = DefaultSaveEvery
-	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	e := &Engine{opts: opts, log: log}
-	now := opts.Now()
+	e := &Engine{loc: opts.Location, log: core.Log(), core: core}
+	now := core.Now()
 	for _, r := range rules {
 		cr := &rule{Rule: r, name: r.OutputName()}
 		throttle := r.Throttle
@@ -176,7 +159,8 @@ func (e *Engine) Topics() []string {
 func (e *Engine) LastSeq() uint64 {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.lastSeq
+	_, seq := e.core.Position()
+	return seq
 }
 
 // BackfillFrom returns the start (unix ms) of the earliest current window:
@@ -266,17 +250,12 @@ func (a *agg) message(now time.Time) (livedash.Message, error) {
 func (e *Engine) Observe(ctx context.Context, frames []*livedash.Frame) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	now := e.opts.Now()
+	now := e.core.Now()
 	var out []livedash.Message
 	for _, f := range frames {
-		if f.ID.Epoch != e.epoch {
-			// A new log (or the first frame): seqs start afresh.
-			e.epoch, e.lastSeq = f.ID.Epoch, 0
-		}
-		if f.ID.Seq <= e.lastSeq {
+		if !e.core.Next(f) {
 			continue
 		}
-		e.lastSeq = f.ID.Seq
 		e.changed = true
 		if strings.HasPrefix(f.Topic, Prefix) || livedash.IsSys(f.Topic) {
 			continue
@@ -314,7 +293,7 @@ func (e *Engine) Observe(ctx context.Context, frames []*livedash.Frame) {
 		}
 	}
 	out = e.flush(out, now)
-	e.publish(ctx, out, now)
+	e.core.Publish(ctx, out, now)
 }
 
 // rollOver closes a's window (publishing its final value if not yet
@@ -323,7 +302,7 @@ func (e *Engine) rollOver(out []livedash.Message, a *agg, t, now time.Time) []li
 	if a.dirty {
 		out = e.appendMessage(out, a, now)
 	}
-	a.reset(a.window.bounds(t, e.opts.Location))
+	a.reset(a.window.bounds(t, e.loc))
 	a.dirty = true // the new window is published (empty until values come)
 	e.changed = true
 	return out
@@ -351,20 +330,6 @@ func (e *Engine) appendMessage(out []livedash.Message, a *agg, now time.Time) []
 	return append(out, m)
 }
 
-// publish sends msgs; a failure is logged (at most every 10s) and the
-// messages dropped: the next change publishes the window again.
-func (e *Engine) publish(ctx context.Context, msgs []livedash.Message, now time.Time) {
-	for start := 0; start < len(msgs); start += livedash.MaxBatch {
-		end := min(start+livedash.MaxBatch, len(msgs))
-		if _, err := e.opts.Publisher.Publish(ctx, msgs[start:end]); err != nil && ctx.Err() == nil {
-			if now.Sub(e.logFailAt) >= 10*time.Second {
-				e.logFailAt = now
-				e.log.Warn("rollup: publish failed", "messages", end-start, "err", err)
-			}
-		}
-	}
-}
-
 // Tick advances the engine's clock to now: windows that ended roll over
 // (their final value and the new, empty window are published), changed
 // windows whose throttle passed are published, and the state is saved
@@ -382,8 +347,8 @@ func (e *Engine) Tick(ctx context.Context, now time.Time) {
 		}
 	}
 	out = e.flush(out, now)
-	e.publish(ctx, out, now)
-	if e.changed && now.Sub(e.lastSave) >= e.opts.SaveEvery {
+	e.core.Publish(ctx, out, now) // a failure drops them: the next change publishes the window again
+	if e.changed && e.core.SaveDue(now) {
 		if err := e.saveLocked(ctx, now); err != nil && ctx.Err() == nil {
 			e.log.Warn("rollup: save state failed", "err", err)
 		}
@@ -392,33 +357,7 @@ func (e *Engine) Tick(ctx context.Context, now time.Time) {
 
 // Run ticks until ctx is done (or Ticks is closed), then saves the state
 // one last time. It returns nil on a normal stop.
-func (e *Engine) Run(ctx context.Context) error {
-	ticks := e.opts.Ticks
-	if ticks == nil {
-		t := time.NewTicker(e.opts.TickEvery)
-		defer t.Stop()
-		ticks = t.C
-	}
-	defer func() {
-		// The run's context is done: save with a short one of our own.
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := e.Save(sctx); err != nil {
-			e.log.Warn("rollup: final save failed", "err", err)
-		}
-	}()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case _, ok := <-ticks:
-			if !ok {
-				return nil
-			}
-			e.Tick(ctx, e.opts.Now())
-		}
-	}
-}
+func (e *Engine) Run(ctx context.Context) error { return e.core.Run(ctx, e.Tick, e.Save) }
 
 // savedState is the persisted form of the engine's state (JSON).
 type savedState struct {
@@ -448,14 +387,12 @@ const stateVersion = 2
 func (e *Engine) Save(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.saveLocked(ctx, e.opts.Now())
+	return e.saveLocked(ctx, e.core.Now())
 }
 
 func (e *Engine) saveLocked(ctx context.Context, now time.Time) error {
-	if e.opts.State == nil {
-		return nil
-	}
-	st := savedState{Version: stateVersion, Epoch: e.epoch, LastSeq: e.lastSeq, Windows: map[string]savedAgg{}}
+	st := savedState{Version: stateVersion, Windows: map[string]savedAgg{}}
+	st.Epoch, st.LastSeq = e.core.Position()
 	for _, r := range e.rules {
 		for _, a := range r.aggs {
 			sa := savedAgg{Start: a.start, End: a.end, Count: a.count, Sum: a.vals, Min: a.min, Max: a.max, Last: a.last}
@@ -469,10 +406,10 @@ func (e *Engine) saveLocked(ctx context.Context, now time.Time) error {
 			st.Windows[a.topic] = sa
 		}
 	}
-	if err := enginestate.Save(ctx, e.opts.State, StateKey, st); err != nil {
+	if err := e.core.Save(ctx, st, now); err != nil {
 		return err
 	}
-	e.changed, e.lastSave = false, now
+	e.changed = false
 	return nil
 }
 
@@ -480,28 +417,21 @@ func (e *Engine) saveLocked(ctx context.Context, now time.Time) error {
 // Windows of rules that changed shape (another zone, another window) are
 // dropped; windows that ended meanwhile roll over at the next Tick.
 func (e *Engine) Load(ctx context.Context) error {
-	if e.opts.State == nil {
-		return nil
-	}
 	var st savedState
-	found, err := enginestate.Load(ctx, e.opts.State, StateKey, &st)
-	if errors.Is(err, enginestate.ErrUnreadable) {
-		e.log.Warn("rollup: saved state is unreadable; starting afresh", "err", err)
-		return nil
-	}
+	found, err := e.core.Load(ctx, &st)
 	if err != nil || !found {
 		return err
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.epoch, e.lastSeq = st.Epoch, st.LastSeq
+	e.core.Restore(st.Epoch, st.LastSeq)
 	for _, r := range e.rules {
 		for _, a := range r.aggs {
 			sa, ok := st.Windows[a.topic]
 			if !ok {
 				continue
 			}
-			if s, end := a.window.bounds(time.UnixMilli(sa.Start), e.opts.Location); s != sa.Start || end != sa.End {
+			if s, end := a.window.bounds(time.UnixMilli(sa.Start), e.loc); s != sa.Start || end != sa.End {
 				continue // the window's definition changed
 			}
 			if (a.hll != nil) != (sa.HLL != nil) {

@@ -7,7 +7,9 @@
 //
 // The Engine consumes committed messages (Observe, in id order, from one
 // goroutine), advances windows on a clock (Tick / Run) and publishes through
-// a Publisher. It keeps no global state; time comes from an injected clock.
+// a livedash.Publisher; what every engine does besides (frames seen,
+// publishing, saving, the tick loop) is package engine's Core. It keeps no
+// global state; time comes from an injected clock.
 package rollup
 
 import (

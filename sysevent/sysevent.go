@@ -23,18 +23,13 @@ import (
 	"github.com/livedash/livedash"
 )
 
-// Publisher stores messages on behalf of the server (no rights check).
-type Publisher interface {
-	Publish(ctx context.Context, msgs []livedash.Message) ([]livedash.Message, error)
-}
-
 // maxExamples caps the examples kept per summary.
 const maxExamples = 5
 
 // Reporter counts events and publishes summaries. Its methods are safe
 // for concurrent use and never block on I/O.
 type Reporter struct {
-	pub      Publisher
+	pub      livedash.Publisher
 	interval time.Duration
 	now      func() time.Time
 	log      *slog.Logger
@@ -64,7 +59,7 @@ type slowConsumer struct {
 }
 
 // New returns a reporter publishing every interval (default 5s).
-func New(pub Publisher, interval time.Duration, now func() time.Time, log *slog.Logger) *Reporter {
+func New(pub livedash.Publisher, interval time.Duration, now func() time.Time, log *slog.Logger) *Reporter {
 	if interval <= 0 {
 		interval = 5 * time.Second
 	}

@@ -13,24 +13,32 @@ import (
 
 	"github.com/livedash/livedash"
 	"github.com/livedash/livedash/alert"
-	"github.com/livedash/livedash/config"
 	"github.com/livedash/livedash/hub"
 	"github.com/livedash/livedash/rollup"
 	"github.com/livedash/livedash/sqlite"
 )
 
 // engineServer is the part of serve that the engines need: a store whose
-// commits feed a hub, and the background-task starter.
+// commits feed a hub, the background-task starter, and the engines' clock.
 type engineServer struct {
 	store  *sqlite.Store
 	hub    *hub.Hub
+	now    func() time.Time
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
 
-func startEngineServer(t *testing.T, path string, cfg config.Config, demo bool, maxPending int) *engineServer {
+// noonClock is the engines' clock in these tests: noon UTC of a fixed day,
+// moving on with real time from when it is made, so that no test's
+// "today" window ends while it runs, whenever it runs.
+func noonClock() func() time.Time {
+	noon, start := time.Date(2026, time.March, 10, 12, 0, 0, 0, time.UTC), time.Now()
+	return func() time.Time { return noon.Add(time.Since(start)) }
+}
+
+func startEngineServer(t *testing.T, path string, cfg serverConfig, demo bool, maxPending int, now func() time.Time) *engineServer {
 	t.Helper()
-	s := &engineServer{hub: hub.New(hub.Options{MaxPending: maxPending})}
+	s := &engineServer{hub: hub.New(hub.Options{MaxPending: maxPending}), now: now}
 	store, err := sqlite.Open(context.Background(), path, sqlite.Options{OnCommit: s.hub.Publish})
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +56,8 @@ func startEngineServer(t *testing.T, path string, cfg config.Config, demo bool, 
 		}()
 	}
 	log := slog.New(slog.DiscardHandler)
-	if err := startEngines(start, cfg, demo, store, store, s.hub, storePublisher{store}, nil, log); err != nil {
+	env := engineEnv{store: store, state: store, hub: s.hub, pub: livedash.PublisherOf(store), now: now, log: log}
+	if err := startEngines(start, cfg, demo, env); err != nil {
 		t.Fatal(err)
 	}
 	return s
@@ -65,7 +74,7 @@ func (s *engineServer) stop(t *testing.T) {
 
 func (s *engineServer) publish(t *testing.T, msgs ...livedash.Message) {
 	t.Helper()
-	if _, err := (storePublisher{s.store}).Publish(context.Background(), msgs); err != nil {
+	if _, err := livedash.PublisherOf(s.store).Publish(context.Background(), msgs); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -94,8 +103,9 @@ func (s *engineServer) waitStats(t *testing.T, topic string, ok func(rollup.Stat
 	return last
 }
 
-func points(topic string, n int, data string) []livedash.Message {
-	ts := time.Now().UnixMilli()
+// points are n point messages on topic stamped now by the engines' clock.
+func (s *engineServer) points(topic string, n int, data string) []livedash.Message {
+	ts := s.now().UnixMilli()
 	msgs := make([]livedash.Message, n)
 	for i := range msgs {
 		msgs[i] = livedash.Message{Topic: topic, Type: "point", TS: ts, Data: json.RawMessage(data)}
@@ -103,45 +113,41 @@ func points(topic string, n int, data string) []livedash.Message {
 	return msgs
 }
 
-func skipNearMidnight(t *testing.T) {
-	if now := time.Now().UTC(); now.Hour() == 23 && now.Minute() == 59 || now.Hour() == 0 && now.Minute() == 0 {
-		t.Skip("too close to midnight UTC for a 'today' window")
-	}
-}
-
 func TestEnginesRollupExactAcrossRestart(t *testing.T) {
-	skipNearMidnight(t)
 	path := filepath.Join(t.TempDir(), "livedash.db")
-	cfg := config.Default()
+	cfg := defaultConfig()
 	cfg.Rollups = []rollup.Rule{{Topic: "shop.revenue", Windows: []string{"today"}, Throttle: 10 * time.Millisecond}}
 
-	s := startEngineServer(t, path, cfg, false, 0)
+	clock := noonClock() // one clock across the restart: the same "today"
+	s := startEngineServer(t, path, cfg, false, 0, clock)
 	// Published before and after the engine subscribes: both are counted.
-	s.publish(t, points("shop.revenue", 100, "1.5")...)
-	s.publish(t, points("shop.revenue", 20, "0.25")...)
+	s.publish(t, s.points("shop.revenue", 100, "1.5")...)
+	s.publish(t, s.points("shop.revenue", 20, "0.25")...)
 	s.waitStats(t, "rollup.shop.revenue.today", func(st rollup.Stats) bool { return st.Count == 120 })
 	s.stop(t)
 
 	// While the engineServer is down nothing is published; at the next start,
 	// messages come in before the engine has caught up.
-	s = startEngineServer(t, path, cfg, false, 0)
-	s.publish(t, points("shop.revenue", 30, "2")...)
+	s = startEngineServer(t, path, cfg, false, 0, clock)
+	s.publish(t, s.points("shop.revenue", 30, "2")...)
 	st := s.waitStats(t, "rollup.shop.revenue.today", func(st rollup.Stats) bool { return st.Count >= 150 })
 	if st.Count != 150 || st.Sum != 100*1.5+20*0.25+30*2 {
 		t.Fatalf("after restart: count %d sum %v, want 150 and 215", st.Count, st.Sum)
+	}
+	if day := time.Date(2026, time.March, 10, 0, 0, 0, 0, time.UTC); st.WindowStart != day.UnixMilli() {
+		t.Fatalf("window starts %v, want %v: the engine is not on the test's clock", time.UnixMilli(st.WindowStart).UTC(), day)
 	}
 	s.stop(t)
 }
 
 func TestEnginesCatchUpAfterFallingBehind(t *testing.T) {
-	skipNearMidnight(t)
-	cfg := config.Default()
+	cfg := defaultConfig()
 	cfg.Rollups = []rollup.Rule{{Topic: "a.b", Windows: []string{"today"}, Throttle: 10 * time.Millisecond}}
 	// A hub queue of 4 KiB: a batch of 500 messages cuts the engine off.
-	s := startEngineServer(t, filepath.Join(t.TempDir(), "livedash.db"), cfg, false, 4<<10)
+	s := startEngineServer(t, filepath.Join(t.TempDir(), "livedash.db"), cfg, false, 4<<10, noonClock())
 	defer s.stop(t)
 	for range 10 {
-		s.publish(t, points("a.b", 500, "1")...)
+		s.publish(t, s.points("a.b", 500, "1")...)
 	}
 	st := s.waitStats(t, "rollup.a.b.today", func(st rollup.Stats) bool { return st.Count >= 5000 })
 	if st.Count != 5000 || st.Sum != 5000 {
@@ -150,17 +156,16 @@ func TestEnginesCatchUpAfterFallingBehind(t *testing.T) {
 }
 
 func TestEnginesDemoRollupsAndAlerts(t *testing.T) {
-	skipNearMidnight(t)
-	cfg := config.Default()
+	cfg := defaultConfig()
 	cfg.Alerts = []alert.Rule{{Name: "big-order", Topic: "shop.orders", Field: "total", Op: ">", Threshold: 100, Severity: "critical"}}
-	s := startEngineServer(t, filepath.Join(t.TempDir(), "livedash.db"), cfg, true, 0)
+	s := startEngineServer(t, filepath.Join(t.TempDir(), "livedash.db"), cfg, true, 0, noonClock())
 	defer s.stop(t)
 	order := func(total, customer string) livedash.Message {
-		return livedash.Message{Topic: "shop.orders", Type: "event", TS: time.Now().UnixMilli(),
+		return livedash.Message{Topic: "shop.orders", Type: "event", TS: s.now().UnixMilli(),
 			Data: json.RawMessage(`{"customer":"` + customer + `","total":` + total + `}`)}
 	}
 	s.publish(t, order("25", "Maya K."), order("250", "Liam B."), order("10", "Maya K."),
-		livedash.Message{Topic: "shop.revenue", Type: "point", TS: time.Now().UnixMilli(), Data: json.RawMessage("25")})
+		livedash.Message{Topic: "shop.revenue", Type: "point", TS: s.now().UnixMilli(), Data: json.RawMessage("25")})
 	// The shop dashboard reads count of orders and sum of revenue.
 	s.waitStats(t, "rollup.shop.orders.today", func(st rollup.Stats) bool { return st.Count == 3 && st.Sum == 285 })
 	s.waitStats(t, "rollup.shop.revenue.today", func(st rollup.Stats) bool {

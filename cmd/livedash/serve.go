@@ -23,6 +23,7 @@ import (
 	"github.com/livedash/livedash/auth"
 	"github.com/livedash/livedash/config"
 	"github.com/livedash/livedash/dashboard"
+	"github.com/livedash/livedash/engine"
 	"github.com/livedash/livedash/httpapi"
 	"github.com/livedash/livedash/hub"
 	"github.com/livedash/livedash/ingest"
@@ -62,7 +63,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("serve: unexpected argument %q", fs.Arg(0))}
 	}
-	cfg, err := config.Load(o.configPath)
+	cfg, err := loadConfig(o.configPath)
 	if err != nil {
 		return err
 	}
@@ -98,7 +99,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	return serve(ctx, o, cfg, getenv, stdout, slog.New(handler))
 }
 
-func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(string) string, stdout io.Writer, log *slog.Logger) error {
+func serve(ctx context.Context, o serveOptions, cfg serverConfig, getenv func(string) string, stdout io.Writer, log *slog.Logger) error {
 	if err := os.MkdirAll(o.data, 0o700); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
@@ -127,7 +128,7 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 
 	// The broker takes publishes: the store itself, or Redis in a cluster.
 	var broker httpapi.Broker = store
-	var state stateStore = store
+	var state engine.Store = store
 	var boardStore httpapi.DashboardStore = store
 	var cb *redisbroker.Broker
 	if cluster {
@@ -147,7 +148,7 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 		return err
 	}
 	// The server's own producers store through the same limits as the API.
-	publisher := storePublisher{ingest.New(broker, store, cfg.Limits.Ingest())}
+	publisher := livedash.PublisherOf(ingest.New(broker, store, httpapi.IngestLimits(cfg.Limits)))
 	events := sysevent.New(publisher, 5*time.Second, nil, log)
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
@@ -171,7 +172,7 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 		return err
 	}
 	apiOpts := httpapi.Options{
-		Store: store, Broker: broker, Hub: h, Signer: signer, Config: cfg, Logger: log,
+		Store: store, Broker: broker, Hub: h, Signer: signer, Config: cfg.Config, Logger: log,
 		UI: web.Handler(), Dashboards: boardStore, FileDashboards: boards,
 		Events: httpapi.EventsList{events, m}, Metrics: m.Handler(),
 	}
@@ -228,7 +229,8 @@ func serve(ctx context.Context, o serveOptions, cfg config.Config, getenv func(s
 			start(name, func(ctx context.Context) error { return cb.Lead(ctx, name, fn) })
 		}
 	}
-	if err := startEngines(startOnce, cfg, o.demo, store, state, h, publisher, notifier, log); err != nil {
+	env := engineEnv{store: store, state: state, hub: h, pub: publisher, notifier: notifier, log: log}
+	if err := startEngines(startOnce, cfg, o.demo, env); err != nil {
 		stopBG()
 		wg.Wait()
 		return err
@@ -279,23 +281,6 @@ func fileDashboards(dir string) ([]dashboard.Dashboard, error) {
 		return nil, fmt.Errorf("dashboards_dir: %w", err)
 	}
 	return append(boards, fromDir...), nil // later names override earlier ones
-}
-
-// storePublisher lets in-process producers publish through the broker, the
-// same path as HTTP publishes (without the rights check, so the server may
-// write sys. topics).
-type storePublisher struct{ broker httpapi.Broker }
-
-func (p storePublisher) Publish(ctx context.Context, msgs []livedash.Message) ([]livedash.Message, error) {
-	frames, err := p.broker.Append(ctx, msgs)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]livedash.Message, len(frames))
-	for i, f := range frames {
-		out[i] = f.Message
-	}
-	return out, nil
 }
 
 // servePprof serves Go's profiler on its own address and mux, never on the
