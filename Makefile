@@ -42,11 +42,14 @@ clients/js/dist/livedash.js: clients/js/node_modules/.package-lock.json $(CLIENT
 ## integration tests against the binary, browser end-to-end tests
 test: test-go test-web test-client test-e2e
 
+# The stream tests: run once more on the other kind of connection.
+STREAM_TESTS := SSE|Stream|Resume|Reset|Heartbeat|Slow|Fanout|Streams
+
 test-go: web
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 15m ./...
-	@echo "again, SSE streams each served by a goroutine of their own (sse_goroutine_per_stream):"
-	LIVEDASH_TEST_SSE_GOROUTINES=1 $(GO) test -race -count=1 -timeout 5m ./httpapi/
+	@echo "again, the stream tests with SSE streams attached to the engine, not pooled (sse_goroutine_per_stream):"
+	LIVEDASH_TEST_SSE_GOROUTINES=1 $(GO) test -race -count=1 -timeout 5m -run '$(STREAM_TESTS)' ./httpapi/
 
 test-web: web/node_modules/.package-lock.json
 	cd web && npm test
