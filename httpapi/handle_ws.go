@@ -209,6 +209,7 @@ var (
 	errTooBig       = errors.New("WebSocket message too big")
 	errBadDeflate   = errors.New("bad compressed WebSocket message")
 	errStreamClosed = errors.New("stream closed")
+	errNoPong       = errors.New("WebSocket peer answered no ping")
 )
 
 // wsProtocolError is a client frame that breaks RFC 6455 or 7692.
@@ -235,6 +236,8 @@ type wsStream struct {
 
 	conn   atomic.Pointer[push.Conn]
 	closed atomic.Bool
+	// lastInput and pingAt (unix ns) tell a peer that answers no ping.
+	lastInput, pingAt atomic.Int64
 
 	// sessMu serialises the session: ops (Subscribe, Unsubscribe) on the
 	// reading goroutine, Live in Fill. Fill only tries it: while an op
@@ -388,7 +391,19 @@ func (h wsHistory) Reset(patterns []string, reason string) error {
 
 var pingFrame = wsFrame(ws.OpPing, false, nil)
 
-func (st *wsStream) Heartbeat() []byte { return pingFrame }
+// Heartbeat pings a quiet connection; a peer that sent nothing (no pong)
+// since the previous ping is gone, and the connection ends.
+func (st *wsStream) Heartbeat() []byte {
+	now := time.Now().UnixNano()
+	if at := st.pingAt.Load(); at != 0 && st.lastInput.Load() < at {
+		if c := st.conn.Load(); c != nil {
+			c.End(errNoPong)
+			return nil
+		}
+	}
+	st.pingAt.Store(now)
+	return pingFrame
+}
 
 // Goodbye is the close frame for why the server ends the connection.
 func (st *wsStream) Goodbye(reason error) []byte {
@@ -402,6 +417,8 @@ func (st *wsStream) Goodbye(reason error) []byte {
 		return wsClose(closeTokenExpired, "token expired")
 	case errors.Is(reason, push.ErrPoolClosed):
 		return wsClose(ws.StatusGoingAway, "server is shutting down")
+	case errors.Is(reason, errNoPong):
+		return wsClose(ws.StatusGoingAway, "no answer to ping")
 	case errors.Is(reason, errTooBig):
 		return wsClose(ws.StatusMessageTooBig, fmt.Sprintf("messages are limited to %d bytes", st.limit))
 	case errors.Is(reason, errBadDeflate):
@@ -429,6 +446,7 @@ func (st *wsStream) Closed(reason error) {
 // Receive parses the client's frames from p (and what an earlier call
 // left of a frame) and handles each complete message.
 func (st *wsStream) Receive(p []byte) error {
+	st.lastInput.Store(time.Now().UnixNano())
 	st.in = append(st.in, p...)
 	in := st.in
 	var err error

@@ -430,3 +430,51 @@ func TestWebSocketOverTLS(t *testing.T) {
 		t.Fatal("the stream did not end at expiry")
 	}
 }
+
+// TestWebSocketPeerThatAnswersNoPing: a client that answers no ping is
+// dropped at the next heartbeat with close code 1001; one whose library
+// answers them (coder's, while it reads) stays connected across many.
+func TestWebSocketPeerThatAnswersNoPing(t *testing.T) {
+	e := newEnv(t, withHeartbeat(40*time.Millisecond))
+	silent := e.dialRaw(t, "token="+e.admin)
+	pings := 0
+	for {
+		h, p := silent.next()
+		if h.OpCode == ws.OpPing {
+			pings++
+			continue
+		}
+		if code, _ := ws.ParseCloseFrameData(p); h.OpCode != ws.OpClose || code != ws.StatusGoingAway || pings == 0 {
+			t.Fatalf("after %d pings: op %v %q, want close 1001", pings, h.OpCode, p)
+		}
+		break
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c := dialWS(t, ctx, e.url, e.admin)
+	defer c.close()
+	c.send(t, `{"op":"subscribe","ref":1,"topics":["alive.a"],"backlog":0}`)
+	c.read(t)
+	// Ten heartbeats pass while the client reads (and so answers pings).
+	frames := make(chan []byte, 1)
+	go func() {
+		defer close(frames)
+		for {
+			_, b, err := c.conn.Read(ctx)
+			if err != nil {
+				return
+			}
+			frames <- b
+		}
+	}()
+	select {
+	case b, ok := <-frames:
+		t.Fatalf("during the heartbeats: %q (open %v)", b, ok)
+	case <-time.After(400 * time.Millisecond):
+	}
+	ids := e.publish("alive.a", 1)
+	if b := <-frames; !strings.Contains(string(b), ids[0]) {
+		t.Fatalf("after the heartbeats: %q, want %s", b, ids[0])
+	}
+}
