@@ -37,23 +37,7 @@ func TestSlowConsumerIsCutOff(t *testing.T) {
 	}()
 	waitFor(t, func() bool { return e.hub.Subscribers() == 2 }, "the fast subscriber")
 
-	var before runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	pad := strings.Repeat("p", 4096)
-	for sent := 0; sent < total; sent += 200 {
-		msgs := make([]client.Message, 200)
-		for i := range msgs {
-			msgs[i] = client.Message{Topic: "load.a", Type: "event", Data: map[string]any{"i": sent + i, "pad": pad}}
-		}
-		if _, err := e.client(e.admin).Publish(ctx, msgs); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 48<<20 {
+	if grew := publishPadded(t, e, ctx, "load.a", total); grew > 48<<20 {
 		t.Fatalf("heap grew by %d MiB while a client did not read", grew>>20)
 	}
 	if n := <-got; n != total {
@@ -61,6 +45,29 @@ func TestSlowConsumerIsCutOff(t *testing.T) {
 	}
 	// The slow one was cut off and removed.
 	waitFor(t, func() bool { return e.hub.Subscribers() == 0 }, "the slow subscriber to be cut off")
+}
+
+// publishPadded publishes total event messages of 4 KiB on topic, data
+// {"i": 0…total-1, "pad": …}, in batches of 200, and returns how much the
+// heap grew meanwhile (after a GC at each end).
+func publishPadded(t *testing.T, e *env, ctx context.Context, topic string, total int) int64 {
+	t.Helper()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	pad := strings.Repeat("p", 4096)
+	for sent := 0; sent < total; sent += 200 {
+		msgs := make([]client.Message, 200)
+		for i := range msgs {
+			msgs[i] = client.Message{Topic: topic, Type: "event", Data: map[string]any{"i": sent + i, "pad": pad}}
+		}
+		if _, err := e.client(e.admin).Publish(ctx, msgs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	return int64(after.HeapAlloc) - int64(before.HeapAlloc)
 }
 
 // TestStreamEndsAtTokenExpiry: an open stream closes when its token expires.
