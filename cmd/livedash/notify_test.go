@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/livedash/livedash/client"
+	"github.com/livedash/livedash/internal/redistest"
 	"github.com/livedash/livedash/notify"
 )
 
@@ -271,7 +272,7 @@ func TestNotifyBadConfigRefused(t *testing.T) {
 // try fails (503) and is retried from the queue in Redis; the receiver
 // gets each notification delivered once, every try with its id.
 func TestClusterNotifiesOnce(t *testing.T) {
-	r := startRedis(t)
+	r := redistest.Start(t)
 	h := startHook(t, "k", nil)
 	h.mu.Lock()
 	h.failFirst = 1
