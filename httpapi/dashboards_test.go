@@ -3,8 +3,8 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
-	"reflect"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 
