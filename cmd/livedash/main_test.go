@@ -36,6 +36,9 @@ func TestMain(m *testing.M) {
 	args := []string{"build", "-o", binary}
 	if raceEnabled { // the served process is checked for races as the tests are
 		args = append(args, "-race")
+		// A race-detecting process waits a second at exit by default; the
+		// tests run many (each CLI call, each server stop).
+		os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	}
 	build := exec.Command("go", append(args, ".")...)
 	build.Stderr = os.Stderr
