@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/livedash/livedash/sse"
 )
 
 // sseBufferSize is the line buffer of one SSE stream: a bench message's
@@ -214,11 +216,11 @@ func (s *subscriber) readSSEPolled(ctx context.Context, req *http.Request, inTim
 		return err
 	}
 	connected()
-	p := &sseParser{fn: s.sseEvent, retry: &s.retry}
-	feed := p.feed
+	p := &sse.Parser{Event: s.sseEvent, Retry: &s.retry}
+	feed := p.Feed
 	if slices.Contains(resp.TransferEncoding, "chunked") {
 		var cd chunkDecoder
-		feed = func(b []byte) error { return cd.feed(b, p.feed) }
+		feed = func(b []byte) error { return cd.feed(b, p.Feed) }
 	}
 	// Bytes read with the headers come first.
 	if n := br.Buffered(); n > 0 {

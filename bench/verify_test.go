@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/livedash/livedash/sse"
 )
 
 func envelope(topic string, seq int, sent int64) string {
@@ -67,32 +69,7 @@ func TestPercentiles(t *testing.T) {
 	}
 }
 
-func TestReadSSE(t *testing.T) {
-	long := strings.Repeat("x", 3*sseBufferSize)
-	in := "retry: 2000\n\n: ping\n\nid: 1-e\nevent: point\ndata: {\"a\":1}\n\n" +
-		"event: reset\ndata: {\"topics\":[\"a\"]}\n\n" +
-		"id: 2-e\r\ndata: " + long + "\r\n\r\n" +
-		"id: 3-e\ndata: a\ndata: b\n\n"
-	type ev struct{ typ, id, data string }
-	var got []ev
-	retry := time.Second
-	err := readSSE(strings.NewReader(in), &retry, func(typ, id, data []byte) error {
-		got = append(got, ev{string(typ), string(id), string(data)})
-		return nil
-	})
-	if err != io.ErrUnexpectedEOF {
-		t.Errorf("end: %v", err)
-	}
-	want := []ev{{"point", "1-e", `{"a":1}`}, {"reset", "1-e", `{"topics":["a"]}`}, {"", "2-e", long}, {"", "3-e", "a\nb"}}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("events\n%v\nwant\n%v", got, want)
-	}
-	if retry != 2*time.Second {
-		t.Errorf("retry %v", retry)
-	}
-}
-
-// sseTestStream is a stream with every kind of line readSSE handles.
+// sseTestStream is a stream with every kind of line the SSE parser handles.
 func sseTestStream() string {
 	return "retry: 2000\n\n: ping\n\nid: 1-e\nevent: point\ndata: {\"a\":1}\n\n" +
 		"event: reset\ndata: {\"topics\":[\"a\"]}\n\n" +
@@ -103,7 +80,7 @@ func sseTestStream() string {
 func parseAll(t *testing.T, pieces []string, chunked bool) string {
 	t.Helper()
 	var got []string
-	p := &sseParser{fn: func(typ, id, data []byte) error {
+	p := &sse.Parser{Event: func(typ, id, data []byte) error {
 		got = append(got, fmt.Sprintf("%s|%s|%q", typ, id, data))
 		return nil
 	}}
@@ -111,9 +88,9 @@ func parseAll(t *testing.T, pieces []string, chunked bool) string {
 	for _, piece := range pieces {
 		var err error
 		if chunked {
-			err = cd.feed([]byte(piece), p.feed)
+			err = cd.feed([]byte(piece), p.Feed)
 		} else {
-			err = p.feed([]byte(piece))
+			err = p.Feed([]byte(piece))
 		}
 		if err != nil && err != io.EOF {
 			t.Fatalf("feed %q: %v", piece, err)

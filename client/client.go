@@ -4,7 +4,6 @@
 package client
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -15,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/livedash/livedash/sse"
 )
 
 // Client talks to one livedash server.
@@ -146,7 +147,8 @@ func (c *Client) Publish(ctx context.Context, msgs []Message) ([]string, error) 
 
 // Event is one Server-Sent Event.
 type Event struct {
-	ID   string
+	ID string // the stream's last id: an event without one keeps the one before
+
 	Type string // "message" when the server named none
 	Data []byte
 }
@@ -238,46 +240,15 @@ func (c *Client) readStream(req *http.Request, fn func(Event) error, retry *time
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		return apiError(resp.StatusCode, body)
 	}
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 4<<20)
-	var ev Event
-	var data bytes.Buffer
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" {
-			if data.Len() > 0 {
-				ev.Data = bytes.TrimSuffix(data.Bytes(), []byte("\n"))
-				if ev.Type == "" {
-					ev.Type = "message"
-				}
-				if err := fn(ev); err != nil {
-					return callbackError{err}
-				}
-			}
-			ev, data = Event{}, bytes.Buffer{}
-			continue
+	p := &sse.Parser{Retry: retry, MaxLine: 4 << 20, Event: func(typ, id, data []byte) error {
+		ev := Event{ID: string(id), Type: string(typ), Data: bytes.Clone(data)}
+		if ev.Type == "" {
+			ev.Type = "message"
 		}
-		if strings.HasPrefix(line, ":") {
-			continue // comment, e.g. the heartbeat
+		if err := fn(ev); err != nil {
+			return callbackError{err}
 		}
-		field, value, _ := strings.Cut(line, ":")
-		value = strings.TrimPrefix(value, " ")
-		switch field {
-		case "id":
-			ev.ID = value
-		case "event":
-			ev.Type = value
-		case "data":
-			data.WriteString(value)
-			data.WriteByte('\n')
-		case "retry":
-			if ms, err := strconv.Atoi(value); err == nil && ms >= 0 {
-				*retry = time.Duration(ms) * time.Millisecond
-			}
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return err
-	}
-	return io.ErrUnexpectedEOF
+		return nil
+	}}
+	return p.ReadStream(resp.Body, 32<<10)
 }

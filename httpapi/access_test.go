@@ -121,11 +121,7 @@ func TestPublishRateLimit(t *testing.T) {
 	if status, _ := e.do("POST", "/api/v1/publish", pub, `[{"topic":"r.a","data":1},{"topic":"r.a","data":1},{"topic":"r.a","data":1}]`); status != 429 {
 		t.Fatalf("oversized batch: %d", status)
 	}
-	// It recovers: after a second the bucket has refilled.
-	time.Sleep(1100 * time.Millisecond)
-	if status, body := e.do("POST", "/api/v1/topics/r.a", pub, "1"); status != 200 {
-		t.Fatalf("after waiting: %d %s", status, body)
-	}
+	// That the bucket refills is TestLimiterRefills, on the limiter's clock.
 }
 
 func TestConnectionsPerToken(t *testing.T) {

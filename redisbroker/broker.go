@@ -50,6 +50,12 @@ type Options struct {
 	// OnError is told of each failed call to Redis, by operation
 	// (append, follow, ping); it must not block. Nil ignores them.
 	OnError func(op string)
+	// LeaseTTL is how long a leader (Lead) holds its lease without
+	// renewing it: a node that dies is replaced within it (default 6s).
+	LeaseTTL time.Duration
+	// LeaseRenew is how often the leader renews the lease, and how often
+	// the others try to win it (default LeaseTTL/3).
+	LeaseRenew time.Duration
 }
 
 // Broker publishes through Redis and feeds the local store from it.
@@ -60,6 +66,8 @@ type Broker struct {
 	maxLen int64
 	log    *slog.Logger
 	onErr  func(op string)
+
+	leaseTTL, leaseRenew time.Duration
 
 	mu      sync.Mutex
 	epoch   string
@@ -102,7 +110,14 @@ func New(ctx context.Context, rdb *redis.Client, local Local, opts Options) (*Br
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	b := &Broker{rdb: rdb, local: local, prefix: opts.Prefix, maxLen: opts.MaxLen, log: opts.Logger, onErr: opts.OnError}
+	if opts.LeaseTTL <= 0 {
+		opts.LeaseTTL = 6 * time.Second
+	}
+	if opts.LeaseRenew <= 0 || opts.LeaseRenew >= opts.LeaseTTL {
+		opts.LeaseRenew = opts.LeaseTTL / 3
+	}
+	b := &Broker{rdb: rdb, local: local, prefix: opts.Prefix, maxLen: opts.MaxLen, log: opts.Logger, onErr: opts.OnError,
+		leaseTTL: opts.LeaseTTL, leaseRenew: opts.LeaseRenew}
 	if err := b.join(ctx); err != nil {
 		return nil, err
 	}

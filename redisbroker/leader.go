@@ -9,10 +9,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// leaseTTL is how long a leader holds the lease without renewing it; a
-// node that dies is replaced within this time.
-const leaseTTL = 6 * time.Second
-
 // renewScript extends the lease only if this node still holds it.
 var renewScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -38,10 +34,10 @@ func (b *Broker) Lead(ctx context.Context, name string, work func(context.Contex
 	rand.Read(idb[:])
 	me := hex.EncodeToString(idb[:])
 	key := b.key("lease:" + name)
-	tick := time.NewTicker(leaseTTL / 3)
+	tick := time.NewTicker(b.leaseRenew)
 	defer tick.Stop()
 	for {
-		won, err := b.rdb.SetNX(ctx, key, me, leaseTTL).Result()
+		won, err := b.rdb.SetNX(ctx, key, me, b.leaseTTL).Result()
 		if err == nil && won {
 			b.log.Info("leading", "work", name)
 			b.hold(ctx, key, me, tick, work)
@@ -74,7 +70,7 @@ func (b *Broker) hold(ctx context.Context, key, me string, tick *time.Ticker, wo
 		case <-done:
 			return
 		case <-tick.C:
-			n, err := renewScript.Run(ctx, b.rdb, []string{key}, me, leaseTTL.Milliseconds()).Int()
+			n, err := renewScript.Run(ctx, b.rdb, []string{key}, me, b.leaseTTL.Milliseconds()).Int()
 			if err != nil || n == 0 {
 				return
 			}

@@ -3,6 +3,7 @@ package web
 import (
 	"compress/gzip"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -111,13 +112,21 @@ func TestHandlerNotBuilt(t *testing.T) {
 	}
 }
 
-// TestHandlerEmbedded checks the real embed compiles and serves either the
-// built app or the not-built page.
+// TestHandlerEmbedded: Handler serves what was embedded: the built app's
+// index.html when dist/ holds one (make web ran), else the not-built page.
+// Which of the two is decided by the embed, not accepted either way.
 func TestHandlerEmbedded(t *testing.T) {
+	index, err := fs.ReadFile(dist, "dist/index.html")
+	built := err == nil
 	res := get(t, Handler(), http.MethodGet, "/")
-	if res.StatusCode != 200 && res.StatusCode != 503 {
-		t.Fatalf("GET / = %d, want 200 (built) or 503 (not built)", res.StatusCode)
+	b := body(t, res)
+	switch {
+	case built && (res.StatusCode != 200 || b != string(index)):
+		t.Fatalf("dist/index.html is embedded, GET / = %d %.60q, want 200 with it", res.StatusCode, b)
+	case !built && (res.StatusCode != 503 || b != notBuilt):
+		t.Fatalf("no dist/index.html embedded, GET / = %d %.60q, want 503 with the not-built page", res.StatusCode, b)
 	}
+	t.Logf("app built: %v", built)
 }
 
 func TestAssetsAreCompressed(t *testing.T) {

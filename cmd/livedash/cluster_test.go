@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,87 +16,25 @@ import (
 	"time"
 
 	"github.com/livedash/livedash/client"
+	"github.com/livedash/livedash/internal/redistest"
 )
 
-// redisServer is a real redis-server on a free loopback port, started by
-// the test and stopped at its end.
-type redisServer struct {
-	t    *testing.T
-	port int
-	dir  string
-	cmd  *exec.Cmd
-	done chan struct{}
-}
-
-func startRedis(t *testing.T) *redisServer {
+// waitLog waits until s has logged a line containing what.
+func waitLog(t *testing.T, s *server, what string) {
 	t.Helper()
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("redis-server is not installed (.ci/run installs it)")
-		}
-		t.Skip("redis-server is not installed; apt-get install redis-server")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	r := &redisServer{t: t, port: port, dir: t.TempDir()}
-	r.start(path)
-	t.Cleanup(r.stop)
-	return r
-}
-
-func (r *redisServer) start(path string) {
-	r.t.Helper()
-	r.cmd = exec.Command(path, "--port", fmt.Sprint(r.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
-		"--appendfsync", "always", "--dir", r.dir)
-	r.done = make(chan struct{})
-	if err := r.cmd.Start(); err != nil {
-		r.t.Fatal(err)
-	}
-	go func() { r.cmd.Wait(); close(r.done) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("tcp", r.addr())
-		if err == nil {
-			c.Close()
-			return
-		}
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(s.stderr.String(), what) {
 		if time.Now().After(deadline) {
-			r.t.Fatalf("redis-server did not start: %v", err)
+			t.Fatalf("no %q in the log:\n%s", what, s.stderr.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
 
-func (r *redisServer) stop() {
-	if r.cmd != nil && r.cmd.Process != nil {
-		r.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-r.done:
-		case <-time.After(5 * time.Second):
-			r.cmd.Process.Kill()
-			<-r.done
-		}
-	}
-}
-
-func (r *redisServer) restart() {
-	r.stop()
-	path, _ := exec.LookPath("redis-server")
-	r.start(path)
-}
-
-func (r *redisServer) addr() string { return fmt.Sprintf("127.0.0.1:%d", r.port) }
-func (r *redisServer) url() string  { return "redis://" + r.addr() }
-
 // startNode runs a livedash node on the cluster.
-func startNode(t *testing.T, r *redisServer, args ...string) *server {
+func startNode(t *testing.T, r *redistest.Server, args ...string) *server {
 	t.Helper()
-	return startServerArgs(t, t.TempDir(), "127.0.0.1:0", append([]string{"--broker", r.url()}, args...), "LIVEDASH_SECRET="+e2eSecret)
+	return startServerArgs(t, t.TempDir(), "127.0.0.1:0", append([]string{"--broker", r.URL()}, args...), "LIVEDASH_SECRET="+e2eSecret)
 }
 
 // TestClusterFanoutAndResumeOnAnotherNode: what node B publishes reaches a
@@ -106,7 +42,7 @@ func startNode(t *testing.T, r *redisServer, args ...string) *server {
 // A resumes on B with exactly the messages it missed; history is the same
 // on both nodes.
 func TestClusterFanoutAndResumeOnAnotherNode(t *testing.T) {
-	r := startRedis(t)
+	r := redistest.Start(t)
 	a, b := startNode(t, r), startNode(t, r)
 	tok := adminToken(t)
 	ca, cb := &client.Client{BaseURL: a.url, Token: tok}, &client.Client{BaseURL: b.url, Token: tok}
@@ -159,11 +95,7 @@ func TestClusterFanoutAndResumeOnAnotherNode(t *testing.T) {
 	if !slices.Equal(resumed, want[25:]) {
 		t.Fatalf("resume on B got %v, want %v", resumed, want[25:])
 	}
-	select {
-	case extra := <-gotB:
-		t.Fatalf("extra message %s after the resume", extra)
-	case <-time.After(300 * time.Millisecond):
-	}
+	expectFenceNext(t, cb, "cl.t0", gotB)
 	if ha, hb := history(t, a, tok, "cl.>"), history(t, b, tok, "cl.>"); ha != hb || !strings.Contains(ha, want[59]) {
 		t.Fatalf("history differs between nodes:\nA %s\nB %s", ha, hb)
 	}
@@ -201,7 +133,7 @@ func history(t *testing.T, s *server, tok, pattern string) string {
 // while publishing loses no message it acknowledged: the other node has
 // every one.
 func TestClusterKill9LosesNoAcknowledgedPublish(t *testing.T) {
-	r := startRedis(t)
+	r := redistest.Start(t)
 	a, b := startNode(t, r), startNode(t, r)
 	tok := adminToken(t)
 	ca := &client.Client{BaseURL: a.url, Token: tok}
@@ -259,7 +191,7 @@ func TestClusterKill9LosesNoAcknowledgedPublish(t *testing.T) {
 // when Redis is back the node recovers by itself and the stream carries
 // on without a gap.
 func TestClusterSurvivesRedisRestart(t *testing.T) {
-	r := startRedis(t)
+	r := redistest.Start(t)
 	a := startNode(t, r)
 	tok := adminToken(t)
 	ca := &client.Client{BaseURL: a.url, Token: tok}
@@ -285,7 +217,7 @@ func TestClusterSurvivesRedisRestart(t *testing.T) {
 		t.Fatalf("got %s, want %s", id, before)
 	}
 
-	r.stop()
+	r.Stop()
 	start := time.Now()
 	_, err = ca.PublishData(ctx, "rr.a", "", []byte("2"))
 	if e, ok := err.(*client.APIError); !ok || e.Status != 503 {
@@ -304,7 +236,7 @@ func TestClusterSurvivesRedisRestart(t *testing.T) {
 		t.Fatalf("healthz with Redis down: %d", status)
 	}
 
-	r.restart()
+	r.Restart()
 	deadline := time.Now().Add(15 * time.Second)
 	for get(t, a.url+"/readyz") != 200 {
 		if time.Now().After(deadline) {
@@ -369,7 +301,7 @@ func get(t *testing.T, url string) int {
 // TestClusterRollupCountedOnce: a rollup configured on both nodes counts
 // every message once, whichever node it was published to.
 func TestClusterRollupCountedOnce(t *testing.T) {
-	r := startRedis(t)
+	r := redistest.Start(t)
 	cfg := filepath.Join(t.TempDir(), "livedash.yaml")
 	os.WriteFile(cfg, []byte("rollups:\n  - topic: once.orders\n    field: total\n    windows: [today]\n    throttle: 100ms\n"), 0o600)
 	a := startNode(t, r, "--config", cfg)
@@ -419,7 +351,7 @@ func TestClusterRollupCountedOnce(t *testing.T) {
 // persistence); the nodes restore the epoch and the counter from their own
 // stores, so ids keep growing and nothing is handed out twice.
 func TestClusterRecoversFromRedisDataLoss(t *testing.T) {
-	r := startRedis(t)
+	r := redistest.Start(t)
 	a := startNode(t, r)
 	tok := adminToken(t)
 	ca := &client.Client{BaseURL: a.url, Token: tok}
@@ -428,11 +360,10 @@ func TestClusterRecoversFromRedisDataLoss(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.stop()
-	os.RemoveAll(r.dir)
-	os.MkdirAll(r.dir, 0o700)
-	path, _ := exec.LookPath("redis-server")
-	r.start(path)
+	r.Stop()
+	os.RemoveAll(r.Dir)
+	os.MkdirAll(r.Dir, 0o700)
+	r.Start()
 	deadline := time.Now().Add(15 * time.Second)
 	var next string
 	for next == "" {
@@ -461,12 +392,13 @@ func TestClusterRecoversFromRedisDataLoss(t *testing.T) {
 // killed with SIGKILL; another node takes the lease over and goes on from
 // the state in Redis, so the count stays exact.
 func TestClusterRollupSurvivesLeaderLoss(t *testing.T) {
-	r := startRedis(t)
+	r := redistest.Start(t)
 	cfg := filepath.Join(t.TempDir(), "livedash.yaml")
 	os.WriteFile(cfg, []byte("rollups:\n  - topic: lead.orders\n    windows: [today]\n    throttle: 100ms\n"), 0o600)
-	a := startNode(t, r, "--config", cfg, "--log-level", "debug")
-	time.Sleep(300 * time.Millisecond) // let a win the lease first
-	b := startNode(t, r, "--config", cfg, "--log-level", "debug")
+	// A short lease, so the takeover is quick; a wins it first.
+	a := startNode(t, r, "--config", cfg, "--log-level", "debug", "--lease-ttl", "1s")
+	waitLog(t, a, "msg=leading")
+	b := startNode(t, r, "--config", cfg, "--log-level", "debug", "--lease-ttl", "1s")
 	tok := adminToken(t)
 	ctx := context.Background()
 	publish := func(s *server, n int) {
@@ -511,21 +443,18 @@ func TestClusterRollupSurvivesLeaderLoss(t *testing.T) {
 	}
 	publish(b, 20)
 	waitCount(b, 20, 10*time.Second)
-	leader, other := a, b
-	if !strings.Contains(a.stderr.String(), `msg=leading`) {
-		leader, other = b, a
-	}
-	leader.cmd.Process.Signal(syscall.SIGKILL)
-	publish(other, 15)
-	// The lease runs out (6 s), the other node takes over and catches up.
-	waitCount(other, 35, 20*time.Second)
+	a.cmd.Process.Signal(syscall.SIGKILL)
+	publish(b, 15)
+	// The lease runs out (1 s), b takes over and catches up.
+	waitLog(t, b, "msg=leading")
+	waitCount(b, 35, 20*time.Second)
 }
 
 // TestClusterDashboardsAreShared: a dashboard PUT through node A is served
 // by node B as soon as A has answered, a DELETE through B is seen by A, and
 // definitions outlive the restart of every node (they live in Redis).
 func TestClusterDashboardsAreShared(t *testing.T) {
-	r := startRedis(t)
+	r := redistest.Start(t)
 	a, b := startNode(t, r), startNode(t, r)
 	tok := adminToken(t)
 	board := `{"title":"Orders","columns":2,"widgets":[{"id":"w1","type":"stat","title":"Orders","topics":["shop.orders"]}]}`

@@ -23,7 +23,8 @@ import (
 	"github.com/livedash/livedash/client"
 )
 
-// binary is the real livedash binary, built once for these tests.
+// binary is the real livedash binary, built once for these tests (with
+// -race when they run with it).
 var binary string
 
 func TestMain(m *testing.M) {
@@ -32,7 +33,14 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "livedash")
-	build := exec.Command("go", "build", "-o", binary, ".")
+	args := []string{"build", "-o", binary}
+	if raceEnabled { // the served process is checked for races as the tests are
+		args = append(args, "-race")
+		// A race-detecting process waits a second at exit by default; the
+		// tests run many (each CLI call, each server stop).
+		os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+	}
+	build := exec.Command("go", append(args, ".")...)
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building livedash:", err)
@@ -41,6 +49,19 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// TestBinaryBuiltLikeTheTests: under -race the served binary has the race
+// detector too, so a race in the server fails these tests, not only a
+// race in them.
+func TestBinaryBuiltLikeTheTests(t *testing.T) {
+	out, err := exec.Command("go", "version", "-m", binary).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Contains(string(out), "-race=true"); got != raceEnabled {
+		t.Fatalf("binary built with -race: %v, tests: %v\n%s", got, raceEnabled, out)
+	}
 }
 
 const e2eSecret = "e2e-secret-for-tests"
@@ -94,7 +115,7 @@ func startServerArgs(t *testing.T, data, addr string, args []string, env ...stri
 		t.Fatal(err)
 	}
 	go func() { s.exited <- cmd.Wait() }()
-	t.Cleanup(func() { cmd.Process.Kill(); <-s.exited })
+	t.Cleanup(func() { cmd.Process.Kill(); <-s.exited; noRace(t, s.stderr.String()) })
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		if m := urlRE.FindStringSubmatch(s.stderr.String()); m != nil {
@@ -116,6 +137,13 @@ func startServerArgs(t *testing.T, data, addr string, args []string, env ...stri
 			t.Fatalf("server did not start:\n%s", s.stderr.String())
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// noRace fails t when a server's log has a race detector report.
+func noRace(t *testing.T, log string) {
+	if i := strings.Index(log, "WARNING: DATA RACE"); i >= 0 {
+		t.Errorf("the server raced:\n%s", log[i:])
 	}
 }
 
@@ -308,10 +336,25 @@ func TestGracefulRestartResumes(t *testing.T) {
 	if !slices.Equal(seen, after) {
 		t.Fatalf("after restart got %v, want %v", seen, after)
 	}
+	expectFenceNext(t, c2, "g.b", got)
+}
+
+// expectFenceNext publishes a fence on topic and checks it is the next
+// message the stream delivers: nothing extra or duplicated was on its way
+// (the stream is in order), without waiting for nothing to arrive.
+func expectFenceNext(t *testing.T, c *client.Client, topic string, got <-chan string) {
+	t.Helper()
+	fence, err := c.PublishData(context.Background(), topic, "", []byte("0"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	select {
-	case extra := <-got:
-		t.Fatalf("duplicate or extra message %s", extra)
-	case <-time.After(300 * time.Millisecond):
+	case id := <-got:
+		if id != fence {
+			t.Fatalf("duplicate or extra message %s before the fence %s", id, fence)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the fence never arrived")
 	}
 }
 

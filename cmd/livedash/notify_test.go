@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/livedash/livedash/client"
+	"github.com/livedash/livedash/internal/redistest"
 	"github.com/livedash/livedash/notify"
 )
 
@@ -271,7 +272,7 @@ func TestNotifyBadConfigRefused(t *testing.T) {
 // try fails (503) and is retried from the queue in Redis; the receiver
 // gets each notification delivered once, every try with its id.
 func TestClusterNotifiesOnce(t *testing.T) {
-	r := startRedis(t)
+	r := redistest.Start(t)
 	h := startHook(t, "k", nil)
 	h.mu.Lock()
 	h.failFirst = 1
@@ -292,11 +293,25 @@ func TestClusterNotifiesOnce(t *testing.T) {
 	if len(ids) != 2 {
 		t.Fatalf("alerts %v, want a firing and a resolution", ids)
 	}
-	// Both outcomes are on sys.notify (every node sees it) before we look
-	// for repeats: a second sender would have had its chance.
+	// Both outcomes are on sys.notify (every node sees it). Then a fence:
+	// a new firing, sent after them; a second sender would send its
+	// repeats of the first two before its copy of the fence, so once the
+	// fence is delivered and recorded, any repeat has had its chance.
 	waitOutcome(t, b, tok, ids[1], notify.OutcomeSent)
-	time.Sleep(1500 * time.Millisecond) // more than a worker's poll interval
+	if _, err := (&client.Client{BaseURL: a.url, Token: tok}).PublishData(ctx, "host.cpu", "", []byte("96")); err != nil {
+		t.Fatal(err)
+	}
+	h.wait(t, 4)
+	fence := alertIDs(t, a, tok)
+	if len(fence) != 3 {
+		t.Fatalf("alerts %v, want a firing, a resolution and a firing", fence)
+	}
+	waitOutcome(t, b, tok, fence[2], notify.OutcomeSent)
 	reqs := h.requests()
+	if len(reqs) != 4 || reqs[3].id != fence[2] {
+		t.Fatalf("receiver got %d requests, want 3 then the fence %s: %+v", len(reqs), fence[2], reqs)
+	}
+	reqs = reqs[:3]
 	delivered := map[string]int{}
 	for _, q := range reqs {
 		if q.id != q.alert.ID || !q.signedOK {

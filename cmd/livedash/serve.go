@@ -39,6 +39,7 @@ import (
 type serveOptions struct {
 	addr, data, configPath, broker, hostMetrics, heartbeat, logFormat, logLevel, pprofAddr string
 	tlsCert, tlsKey                                                                        string
+	leaseTTL                                                                               time.Duration
 	demo                                                                                   bool
 }
 
@@ -49,6 +50,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&o.data, "data", envOr(getenv, "LIVEDASH_DATA", "./livedash-data"), "data directory (store, secret)")
 	fs.StringVar(&o.configPath, "config", "", "YAML configuration file")
 	fs.StringVar(&o.broker, "broker", "memory", "broker: memory (in-process), or redis://host:port for a cluster")
+	fs.DurationVar(&o.leaseTTL, "lease-ttl", 6*time.Second, "cluster: how long the leader's lease lasts unrenewed; a dead leader is replaced within it")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "TLS certificate file (serves HTTPS and HTTP/2)")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "TLS private key file")
 	fs.BoolVar(&o.demo, "demo", false, "publish a simulated shop and chat-bot")
@@ -76,6 +78,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	if o.broker != "memory" && !strings.HasPrefix(o.broker, "redis://") && !strings.HasPrefix(o.broker, "rediss://") {
 		return usageError{fmt.Sprintf("serve: --broker must be memory or a redis:// URL, not %q", o.broker)}
+	}
+	if o.leaseTTL < 300*time.Millisecond {
+		return usageError{"serve: --lease-ttl must be a duration of at least 300ms"}
 	}
 	if (o.tlsCert == "") != (o.tlsKey == "") {
 		return usageError{"serve: --tls-cert and --tls-key go together"}
@@ -137,7 +142,7 @@ func serve(ctx context.Context, o serveOptions, cfg serverConfig, getenv func(st
 			return err
 		}
 		defer rdb.Close()
-		if cb, err = redisbroker.New(ctx, rdb, store, redisbroker.Options{Logger: log.With("broker", "redis"), OnError: m.BrokerError}); err != nil {
+		if cb, err = redisbroker.New(ctx, rdb, store, redisbroker.Options{Logger: log.With("broker", "redis"), OnError: m.BrokerError, LeaseTTL: o.leaseTTL}); err != nil {
 			return err
 		}
 		broker, state, boardStore = cb, cb, cb // shared by every node

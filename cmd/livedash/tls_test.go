@@ -92,7 +92,7 @@ func startServerArgsURL(t *testing.T, data string, args []string, re *regexp.Reg
 	}
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() { cmd.Process.Kill(); <-exited })
+	t.Cleanup(func() { cmd.Process.Kill(); <-exited; noRace(t, stderr.String()) })
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := re.FindStringSubmatch(stderr.String()); m != nil {

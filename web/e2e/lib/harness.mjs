@@ -5,6 +5,7 @@
 // last-resort exit handler).
 
 import { execFile, spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -205,9 +206,30 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+// The Chromium (or Chrome) the tests drive: CHROMIUM_PATH when set, else
+// the first of these names found on PATH (Debian, Ubuntu and Google's).
+export const BROWSER_NAMES = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
+
+export function browserPath(env = process.env) {
+  if (env.CHROMIUM_PATH) return env.CHROMIUM_PATH;
+  for (const name of BROWSER_NAMES) {
+    for (const dir of (env.PATH || '').split(path.delimiter)) {
+      if (!dir) continue;
+      const file = path.join(dir, name);
+      try {
+        accessSync(file, constants.X_OK);
+        return file;
+      } catch {
+        // not here
+      }
+    }
+  }
+  throw new Error(`no browser: none of ${BROWSER_NAMES.join(', ')} is on PATH; install chromium or set CHROMIUM_PATH`);
+}
+
 export async function launchBrowser() {
   return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    executablePath: browserPath(),
     args: CHROMIUM_ARGS,
     timeout: 20_000,
   });
