@@ -12,7 +12,7 @@
 //   - httpapi, the HTTP surface, uses what it serves: auth (tokens and
 //     grants), config (its part of the file), dashboard (the definitions it
 //     serves), hub and pubsub (live delivery and joining it with history),
-//     push (the SSE connection pool), ingest (the limits every publish
+//     push (the delivery engine of SSE and WebSocket streams), ingest (the limits every publish
 //     path shares), lineproto and otlp (the ingest formats), notify (the
 //     test notification endpoint);
 //   - pubsub joins history with hub's live frames;
@@ -23,7 +23,8 @@
 //   - producer (host metrics, demo, scrapes) uses counter (rates of
 //     counters) and promtext (the Prometheus text format); otlp uses
 //     counter too;
-//   - push and bench share internal/epoll.
+//   - push and bench share internal/epoll;
+//   - client and bench share sse (the Server-Sent Events parser).
 //
 // Host-only modules (gopsutil) are producer's alone: nothing that httpapi
 // or an engine imports pulls them in.

@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/livedash/livedash/client"
+	"github.com/livedash/livedash/internal/redistest"
 )
 
 // wsIDs subscribes over WebSocket on base to pattern (after since, when
@@ -51,7 +52,7 @@ func wsIDs(t *testing.T, ctx context.Context, base, tok, pattern, since string, 
 // in the cluster's id order, each message once; a client that read part of
 // the stream on one node resumes on the other with exactly what it missed.
 func TestClusterWebSocket(t *testing.T) {
-	r := startRedis(t)
+	r := redistest.Start(t)
 	a, b := startNode(t, r), startNode(t, r, "--config", wsConfig(t))
 	tok := adminToken(t)
 	ca, cb := &client.Client{BaseURL: a.url, Token: tok}, &client.Client{BaseURL: b.url, Token: tok}
