@@ -249,6 +249,7 @@ type wsStream struct {
 	outCond  sync.Cond
 	out      net.Buffers
 	outBytes int
+	hasOut   atomic.Bool // out is not empty: Fill takes outMu only then
 
 	// Used by one goroutine at a time: Fill's.
 	bufs   net.Buffers
@@ -325,6 +326,7 @@ func (st *wsStream) enqueue(b []byte) error {
 	}
 	st.out = append(st.out, b)
 	st.outBytes += len(b)
+	st.hasOut.Store(true)
 	st.outMu.Unlock()
 	st.wake()
 	return nil
@@ -342,12 +344,15 @@ func (st *wsStream) session(fn func(*pubsub.Session) error) error {
 
 func (st *wsStream) Fill(bufs net.Buffers) (net.Buffers, error) {
 	live := st.sessMu.TryLock()
-	st.outMu.Lock()
-	bufs = append(bufs, st.out...)
-	clear(st.out)
-	st.out, st.outBytes = st.out[:0], 0
-	st.outCond.Broadcast()
-	st.outMu.Unlock()
+	if st.hasOut.Load() {
+		st.outMu.Lock()
+		bufs = append(bufs, st.out...)
+		clear(st.out)
+		st.out, st.outBytes = st.out[:0], 0
+		st.hasOut.Store(false)
+		st.outCond.Broadcast()
+		st.outMu.Unlock()
+	}
 	if !live {
 		return bufs, nil
 	}

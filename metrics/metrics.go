@@ -20,6 +20,7 @@ type Metrics struct {
 	subscriptions prometheus.GaugeFunc
 	published     prometheus.Counter
 	delivered     *prometheus.CounterVec
+	deliveredBy   map[string]prometheus.Counter // the transports' children, resolved once (read-only)
 	slow          *prometheus.CounterVec
 	dropped       *prometheus.CounterVec
 	brokerErrors  *prometheus.CounterVec
@@ -79,13 +80,15 @@ func New(reg *prometheus.Registry, subscribers func() int) *Metrics {
 			Name: "livedash_notifications_total", Help: "Tries of alert notifications, by receiver (config name) and outcome: sent, retry, failed, gave_up.",
 		}, []string{"receiver", "outcome"}),
 	}
+	// Delivered runs once per write to a client: its children are looked up once.
+	m.deliveredBy = map[string]prometheus.Counter{"sse": m.delivered.WithLabelValues("sse"), "ws": m.delivered.WithLabelValues("ws")}
 	reg.MustRegister(m.connections, m.subscriptions, m.published, m.delivered, m.slow, m.dropped, m.brokerErrors, m.refused,
 		m.publishTime, m.commitTime, m.groupSize, m.storeErrors, m.notified,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
-// PoolStats are the SSE connection pool's figures (package push).
+// PoolStats are the delivery engine's figures (package push).
 type PoolStats struct {
 	Streams, Blocked int
 	Writes, Buffers  uint64
@@ -145,7 +148,11 @@ func (m *Metrics) Notified(receiver, outcome string) {
 
 // Delivered counts messages written to clients.
 func (m *Metrics) Delivered(transport string, n int) {
-	m.delivered.WithLabelValues(transport).Add(float64(n))
+	c, ok := m.deliveredBy[transport]
+	if !ok {
+		c = m.delivered.WithLabelValues(transport)
+	}
+	c.Add(float64(n))
 }
 
 // Published records an acknowledged publish of n messages that took d.

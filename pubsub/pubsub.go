@@ -305,7 +305,10 @@ func (r *recentSet) at(i int) uint64 { return r.ring[(r.start+i)%len(r.ring)] }
 // tell).
 func (r *recentSet) add(seq uint64) bool {
 	n := len(r.ring)
-	i := sort.Search(n, func(i int) bool { return r.at(i) >= seq })
+	i := n // a live id, higher than any yet: no search
+	if n > 0 && seq <= r.at(n-1) {
+		i = sort.Search(n, func(i int) bool { return r.at(i) >= seq })
+	}
 	if i < n && r.at(i) == seq {
 		return false
 	}

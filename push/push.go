@@ -442,6 +442,11 @@ type Conn struct {
 	expiry    *time.Timer
 	bufs      net.Buffers // reused between drains (only by the running goroutine)
 	scratch   net.Buffers
+	// writeNow's call into raw.Write (only by the running goroutine).
+	writeFn func(fd uintptr) bool
+	chunk   net.Buffers
+	written int
+	werr    error
 }
 
 type connState uint8
@@ -671,16 +676,13 @@ func (c *Conn) writeNow(bufs net.Buffers) (net.Buffers, error) {
 	for len(bufs) > 0 {
 		chunk := bufs[:min(len(bufs), maxIovecs)]
 		want := totalLen(chunk)
-		var n int
-		var werr error
-		err := c.raw.Write(func(fd uintptr) bool {
-			for {
-				n, werr = writevNonBlocking(fd, chunk)
-				if werr != syscall.EINTR {
-					return true
-				}
-			}
-		})
+		if c.writeFn == nil {
+			c.writeFn = c.writevFD // made once: no closure per write
+		}
+		c.chunk = chunk
+		err := c.raw.Write(c.writeFn)
+		n, werr := c.written, c.werr
+		c.chunk = nil
 		if err != nil {
 			return nil, err
 		}
@@ -699,6 +701,16 @@ func (c *Conn) writeNow(bufs net.Buffers) (net.Buffers, error) {
 		}
 	}
 	return nil, nil
+}
+
+// writevFD is writeNow's non-blocking writev of c.chunk, for raw.Write.
+func (c *Conn) writevFD(fd uintptr) bool {
+	for {
+		c.written, c.werr = writevNonBlocking(fd, c.chunk)
+		if c.werr != syscall.EINTR {
+			return true
+		}
+	}
 }
 
 // finish writes rest, waiting for the socket (up to the write timeout),
