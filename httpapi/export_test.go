@@ -8,9 +8,12 @@ var CBOROf = cborMessage
 // SSEEventOf exposes the SSE event of a frame.
 var SSEEventOf = sseEvent
 
+// testWire makes the WebSocket wire forms for WSFrameOf, its deflaters
+// pooled as a server's are.
+var testWire = newWSWire()
+
 // WSFrameOf returns a frame's WebSocket wire form for a connection with
-// these settings, made fresh (not kept in the frame).
+// these settings, made fresh (not the one kept in f).
 func WSFrameOf(f *livedash.Frame, binary, deflate bool) []byte {
-	g := livedash.NewFrame(f.Message)
-	return newWSWire().frame(g, binary, deflate)
+	return testWire.frame(&livedash.Frame{Message: f.Message, JSON: f.JSON}, binary, deflate)
 }

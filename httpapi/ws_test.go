@@ -338,6 +338,8 @@ func TestWebSocketCompression(t *testing.T) {
 func BenchmarkWireEncoding(b *testing.B) {
 	m := livedash.Message{ID: livedash.ID{Seq: 123456, Epoch: "vafzoupt"}, Topic: "shop.orders", Type: "event", TS: 1732262400123,
 		Data: json.RawMessage(`{"order_id":"ord-000042","customer":"Maya K.","items":[{"sku":"tee-blk-m","qty":2,"price":19.99}],"total":39.98,"currency":"USD"}`)}
+	big := m
+	big.Data = json.RawMessage(`{"text":"` + strings.Repeat("order placed, paid and shipped; ", 40) + `"}`)
 	b.Run("envelope", func(b *testing.B) {
 		b.ReportAllocs()
 		var f *livedash.Frame
@@ -358,12 +360,14 @@ func BenchmarkWireEncoding(b *testing.B) {
 	for _, tc := range []struct {
 		name            string
 		binary, deflate bool
-	}{{"ws-json", false, false}, {"ws-cbor", true, false}, {"ws-json-deflate", false, true}, {"ws-cbor-deflate", true, true}} {
+		frame           *livedash.Frame
+	}{{"ws-json", false, false, f}, {"ws-cbor", true, false, f}, {"ws-json-deflate", false, true, f}, {"ws-cbor-deflate", true, true, f},
+		{"ws-json-1.3KiB", false, false, livedash.NewFrame(big)}, {"ws-json-deflate-1.3KiB", false, true, livedash.NewFrame(big)}} {
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			var out []byte
 			for i := 0; i < b.N; i++ {
-				out = httpapi.WSFrameOf(f, tc.binary, tc.deflate)
+				out = httpapi.WSFrameOf(tc.frame, tc.binary, tc.deflate)
 			}
 			b.ReportMetric(float64(len(out)), "bytes")
 		})
