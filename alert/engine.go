@@ -324,6 +324,8 @@ func (e *Engine) Save(ctx context.Context) error {
 	return e.saveLocked(ctx, e.core.Now())
 }
 
+// saveLocked and Load have the shape of rollup's: engine.Core does the
+// shared part (position, storage); what is between is this engine's state.
 func (e *Engine) saveLocked(ctx context.Context, now time.Time) error {
 	st := savedState{Version: 1, Series: []savedSeries{}}
 	st.Epoch, st.LastSeq = e.core.Position()

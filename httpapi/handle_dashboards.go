@@ -57,16 +57,24 @@ func readableDashboard(a auth.Access, d dashboard.Dashboard) error {
 	return nil
 }
 
+// readDashboards checks the caller's token and loads every dashboard; when
+// it reports false it has answered the request.
+func (s *Server) readDashboards(w http.ResponseWriter, r *http.Request) (auth.Access, map[string]dashboard.Dashboard, bool) {
+	a, err := s.access(r)
+	if err == nil {
+		var all map[string]dashboard.Dashboard
+		if all, err = s.dashboards(r.Context()); err == nil {
+			return a, all, true
+		}
+	}
+	s.writeError(w, r, err)
+	return a, nil, false
+}
+
 func (s *Server) handleDashboards() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a, err := s.access(r)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		all, err := s.dashboards(r.Context())
-		if err != nil {
-			s.writeError(w, r, err)
+		a, all, ok := s.readDashboards(w, r)
+		if !ok {
 			return
 		}
 		out := []dashboard.Dashboard{}
@@ -82,14 +90,8 @@ func (s *Server) handleDashboards() http.Handler {
 
 func (s *Server) handleDashboard() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a, err := s.access(r)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		all, err := s.dashboards(r.Context())
-		if err != nil {
-			s.writeError(w, r, err)
+		a, all, ok := s.readDashboards(w, r)
+		if !ok {
 			return
 		}
 		d, ok := all[r.PathValue("name")]

@@ -249,7 +249,8 @@ func (s *Server) subjectOf(r *http.Request) string {
 	return c.Subject
 }
 
-// statusOf maps an error code to its HTTP status, in one place.
+// statusOf maps an error code to its HTTP status, in one place (a table:
+// the cases look alike by nature).
 func statusOf(code string) int {
 	switch code {
 	case livedash.EINVALID:

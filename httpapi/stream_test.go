@@ -201,6 +201,8 @@ func TestResumeExactUnderLoad(t *testing.T) {
 		s.close()
 		seen = append(seen, got...)
 		last = got[len(got)-1]
+		// Offline for a while (longer each round) as publishes go on: the
+		// gap the resume must fill. Not a synchronisation.
 		time.Sleep(time.Duration(round) * 3 * time.Millisecond)
 	}
 	<-done

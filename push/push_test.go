@@ -722,6 +722,8 @@ func TestConcurrentWakeClose(t *testing.T) {
 	}
 	wg.Go(func() {
 		<-start
+		// Close in the middle of the storm, at no particular moment: the
+		// test holds whatever the interleaving. Not a synchronisation.
 		time.Sleep(5 * time.Millisecond)
 		p.Close()
 	})

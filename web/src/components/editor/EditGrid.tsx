@@ -112,6 +112,7 @@ export function EditGrid({ widgets, cols, selected, errors, dispatch, live }: { 
           >
             {live ? <WidgetCard key={w.type + '|' + w.topics.join('|')} widget={w} /> : <section className="card" />}
             <div className="edit-shield" aria-hidden="true" />
+            {/* The two tool buttons look alike (icon, label, action) on purpose. */}
             <div className="edit-tools">
               <span className="edit-size" title="Columns × rows">
                 {s.col}×{s.row}
