@@ -266,17 +266,20 @@ func (st *sseStream) history(ctx context.Context, req streamRequest, w io.Writer
 	return err
 }
 
-// start joins the stream to its connection: live frames wake it, and a
-// cut-off ends it.
-func (st *sseStream) start(c *push.Conn) {
+// start joins the stream to its connection.
+func (st *sseStream) start(c *push.Conn) { joinSession(st.sess, c) }
+
+// joinSession makes a session's live frames wake c and its cut-off end c
+// (with the transport's goodbye), then wakes c for what queued meanwhile.
+func joinSession(sess *pubsub.Session, c *push.Conn) {
 	// The hub calls these from its fan-out loop: they must not block.
-	st.sess.OnCut(func() { go c.End(hub.ErrSlow) })
-	st.sess.OnReady(c.Wake)
-	if err := st.sess.Err(); err != nil { // cut off while sending history
+	sess.OnCut(func() { go c.End(hub.ErrSlow) })
+	sess.OnReady(c.Wake)
+	if err := sess.Err(); err != nil { // cut off while sending history
 		c.End(err)
 		return
 	}
-	c.Wake() // frames may have queued while history was written
+	c.Wake()
 }
 
 func (st *sseStream) Fill(bufs net.Buffers) (net.Buffers, error) {

@@ -298,14 +298,7 @@ func (st *wsStream) negotiate(opt httphead.Option) (httphead.Option, error) {
 // start joins the stream to its connection.
 func (st *wsStream) start(c *push.Conn) {
 	st.conn.Store(c)
-	// The hub calls these from its fan-out loop: they must not block.
-	st.sess.OnCut(func() { go c.End(hub.ErrSlow) })
-	st.sess.OnReady(c.Wake)
-	if err := st.sess.Err(); err != nil {
-		c.End(err)
-		return
-	}
-	c.Wake()
+	joinSession(st.sess, c)
 }
 
 func (st *wsStream) wake() {

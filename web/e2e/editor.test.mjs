@@ -7,21 +7,17 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchBrowser, newPage, putTestDashboard, SCREENSHOTS, Server, waitFor } from './lib/harness.mjs';
+import { SCREENSHOTS, launchBrowser, newPage, putTestDashboard, startServer, stopAll, waitFor } from './lib/harness.mjs';
 
 let server, browser, admin, viewer;
 
 before(async () => {
-  server = await Server.create({ args: ['--host-metrics', 'off'] });
-  admin = await server.token();
+  ({ server, admin } = await startServer());
   viewer = await server.token(['--sub', 'v', '--subscribe', 'e2e.>']);
   browser = await launchBrowser();
 }, { timeout: 30_000 });
 
-after(async () => {
-  await browser?.close().catch(() => {});
-  await server?.destroy();
-}, { timeout: 20_000 });
+after(() => stopAll(server, browser), { timeout: 20_000 });
 
 const order = (page) => page.locator('.edit-cell').evaluateAll((els) => els.map((e) => e.getAttribute('data-widget')).join(','));
 

@@ -4,13 +4,12 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, test } from 'node:test';
-import { launchBrowser, newPage, putTestDashboard, Server, waitFor } from './lib/harness.mjs';
+import { launchBrowser, newPage, putTestDashboard, startServer, waitFor } from './lib/harness.mjs';
 
 let server, browser, admin, framer;
 
 before(async () => {
-  server = await Server.create({ args: ['--host-metrics', 'off'] });
-  admin = await server.token();
+  ({ server, admin } = await startServer());
   await putTestDashboard(server, admin);
   browser = await launchBrowser();
   // Another origin (localhost, not 127.0.0.1) whose page frames the app and an embed.

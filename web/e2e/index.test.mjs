@@ -2,20 +2,16 @@
 // dashboards, and takes the token out of the address bar.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchBrowser, newPage, Server } from './lib/harness.mjs';
+import { launchBrowser, newPage, startServer, stopAll } from './lib/harness.mjs';
 
 let server, browser, admin;
 
 before(async () => {
-  server = await Server.create({ args: ['--host-metrics', 'off'] });
-  admin = await server.token();
+  ({ server, admin } = await startServer());
   browser = await launchBrowser();
 }, { timeout: 30_000 });
 
-after(async () => {
-  await browser?.close().catch(() => {});
-  await server?.destroy();
-}, { timeout: 20_000 });
+after(() => stopAll(server, browser), { timeout: 20_000 });
 
 test('index lists host and shop, no console errors, token leaves the URL', { timeout: 30_000 }, async () => {
   const page = await newPage(browser);

@@ -6,22 +6,18 @@
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { freePort, launchBrowser, newPage, putTestDashboard, Server, TEST_DASHBOARD, waitFor } from './lib/harness.mjs';
+import { Server, TEST_DASHBOARD, freePort, launchBrowser, newPage, putTestDashboard, startServer, stopAll, waitFor } from './lib/harness.mjs';
 
 let server, browser, admin;
 
 before(async () => {
-  server = await Server.create({ args: ['--host-metrics', 'off'] });
-  admin = await server.token();
+  ({ server, admin } = await startServer());
   await putTestDashboard(server, admin);
   await putTestDashboard(server, admin, { ...TEST_DASHBOARD, name: 'e2e-two', title: 'Second board' });
   browser = await launchBrowser();
 }, { timeout: 30_000 });
 
-after(async () => {
-  await browser?.close().catch(() => {});
-  await server?.destroy();
-}, { timeout: 20_000 });
+after(() => stopAll(server, browser), { timeout: 20_000 });
 
 test('kiosk hides the chrome, shows the title and a live value, and cycles', { timeout: 30_000 }, async () => {
   const page = await newPage(browser);

@@ -3,13 +3,12 @@
 // embed routes render without the header.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchBrowser, newPage, putTestDashboard, Server } from './lib/harness.mjs';
+import { launchBrowser, newPage, putTestDashboard, startServer, stopAll } from './lib/harness.mjs';
 
 let server, browser, admin, page;
 
 before(async () => {
-  server = await Server.create({ args: ['--host-metrics', 'off'] });
-  admin = await server.token();
+  ({ server, admin } = await startServer());
   await putTestDashboard(server, admin);
   browser = await launchBrowser();
   page = await newPage(browser);
@@ -17,10 +16,7 @@ before(async () => {
   await page.locator('.topbar .badge-live').waitFor({ timeout: 5000 });
 }, { timeout: 30_000 });
 
-after(async () => {
-  await browser?.close().catch(() => {});
-  await server?.destroy();
-}, { timeout: 20_000 });
+after(() => stopAll(server, browser), { timeout: 20_000 });
 
 const card = (title) => page.locator('section.card', { has: page.locator('.card-title', { hasText: title }) });
 

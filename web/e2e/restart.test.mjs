@@ -3,21 +3,17 @@
 // after the restart is shown exactly once.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchBrowser, newPage, putTestDashboard, Server, waitFor } from './lib/harness.mjs';
+import { launchBrowser, newPage, putTestDashboard, startServer, stopAll, waitFor } from './lib/harness.mjs';
 
 let server, browser, admin, page;
 
 before(async () => {
-  server = await Server.create({ args: ['--host-metrics', 'off'] });
-  admin = await server.token();
+  ({ server, admin } = await startServer());
   await putTestDashboard(server, admin);
   browser = await launchBrowser();
 }, { timeout: 30_000 });
 
-after(async () => {
-  await browser?.close().catch(() => {});
-  await server?.destroy();
-}, { timeout: 20_000 });
+after(() => stopAll(server, browser), { timeout: 20_000 });
 
 const ev = (n) => ({ topic: 'e2e.events', type: 'event', data: { n: `event ${n}`, note: `#${n}` } });
 

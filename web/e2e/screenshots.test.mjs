@@ -3,7 +3,7 @@
 // rendered (no console errors, no failed widget, no empty grid).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchBrowser, newPage, putTestDashboard, screenshot, Server, sleep } from './lib/harness.mjs';
+import { Server, launchBrowser, newPage, putTestDashboard, screenshot, sleep, stopAll } from './lib/harness.mjs';
 
 let server, browser, admin, started;
 
@@ -31,10 +31,7 @@ before(async () => {
   browser = await launchBrowser();
 }, { timeout: 30_000 });
 
-after(async () => {
-  await browser?.close().catch(() => {});
-  await server?.destroy();
-}, { timeout: 20_000 });
+after(() => stopAll(server, browser), { timeout: 20_000 });
 
 async function settle(page) {
   // Widgets load, charts draw on the next frames.

@@ -2,20 +2,16 @@
 // sign in instead of showing a blank page; pasting a token gets you in.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchBrowser, newPage, Server } from './lib/harness.mjs';
+import { launchBrowser, newPage, startServer, stopAll } from './lib/harness.mjs';
 
 let server, browser, admin;
 
 before(async () => {
-  server = await Server.create({ args: ['--host-metrics', 'off'] });
-  admin = await server.token();
+  ({ server, admin } = await startServer());
   browser = await launchBrowser();
 }, { timeout: 30_000 });
 
-after(async () => {
-  await browser?.close().catch(() => {});
-  await server?.destroy();
-}, { timeout: 20_000 });
+after(() => stopAll(server, browser), { timeout: 20_000 });
 
 // The browser itself logs each 401 response as a console error.
 const ignore = [/status of 401/];

@@ -3,14 +3,13 @@
 // with no gap and no duplicate, checked on the values the chart holds.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchBrowser, newPage, putTestDashboard, Server, waitFor } from './lib/harness.mjs';
+import { launchBrowser, newPage, putTestDashboard, startServer, stopAll, waitFor } from './lib/harness.mjs';
 
 let server, browser, admin, page;
 const CHART = '.chart-box';
 
 before(async () => {
-  server = await Server.create({ args: ['--host-metrics', 'off'] });
-  admin = await server.token();
+  ({ server, admin } = await startServer());
   await putTestDashboard(server, admin, {
     name: 'range',
     title: 'Range checks',
@@ -24,10 +23,7 @@ before(async () => {
   page = await newPage(browser, { viewport: { width: 1200, height: 800 } });
 }, { timeout: 30_000 });
 
-after(async () => {
-  await browser?.close().catch(() => {});
-  await server?.destroy();
-}, { timeout: 20_000 });
+after(() => stopAll(server, browser), { timeout: 20_000 });
 
 const points = async () => Number((await page.locator(CHART).getAttribute('data-points')) ?? '0');
 

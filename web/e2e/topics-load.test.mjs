@@ -4,14 +4,13 @@
 // painting.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchBrowser, newPage, Server, sleep, waitFor } from './lib/harness.mjs';
+import { launchBrowser, newPage, sleep, startServer, stopAll, waitFor } from './lib/harness.mjs';
 
 const TOPICS = 2000;
 let server, browser, admin;
 
 before(async () => {
-  server = await Server.create({ args: ['--host-metrics', 'off'] });
-  admin = await server.token();
+  ({ server, admin } = await startServer());
   const name = (i) => `load.g${String(i % 20).padStart(2, '0')}.t${String(i).padStart(4, '0')}`;
   for (let b = 0; b < TOPICS; b += 1000) {
     await server.publish(admin, Array.from({ length: 1000 }, (_, i) => ({ topic: name(b + i), data: b + i })));
@@ -19,10 +18,7 @@ before(async () => {
   browser = await launchBrowser();
 }, { timeout: 60_000 });
 
-after(async () => {
-  await browser?.close().catch(() => {});
-  await server?.destroy();
-}, { timeout: 20_000 });
+after(() => stopAll(server, browser), { timeout: 20_000 });
 
 test('2,000 topics and 200 messages/s: a window of rows, batched renders, exact counts, smooth frames', { timeout: 60_000 }, async () => {
   const page = await newPage(browser);

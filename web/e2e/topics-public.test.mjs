@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchBrowser, newPage, Server, tempDir } from './lib/harness.mjs';
+import { Server, launchBrowser, newPage, stopAll, tempDir } from './lib/harness.mjs';
 
 let server, browser, admin;
 
@@ -19,10 +19,7 @@ before(async () => {
   browser = await launchBrowser();
 }, { timeout: 30_000 });
 
-after(async () => {
-  await browser?.close().catch(() => {});
-  await server?.destroy();
-}, { timeout: 20_000 });
+after(() => stopAll(server, browser), { timeout: 20_000 });
 
 test('a new public topic reaches a viewer without a token within a second; private ones never', { timeout: 30_000 }, async () => {
   const page = await newPage(browser);

@@ -4,20 +4,16 @@
 // shows the backfill, then live values.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { launchBrowser, newPage, Server, waitFor } from './lib/harness.mjs';
+import { launchBrowser, newPage, startServer, stopAll, waitFor } from './lib/harness.mjs';
 
 let server, browser, admin;
 
 before(async () => {
-  server = await Server.create({ args: ['--host-metrics', 'off'] });
-  admin = await server.token();
+  ({ server, admin } = await startServer());
   browser = await launchBrowser();
 }, { timeout: 30_000 });
 
-after(async () => {
-  await browser?.close().catch(() => {});
-  await server?.destroy();
-}, { timeout: 20_000 });
+after(() => stopAll(server, browser), { timeout: 20_000 });
 
 const row = (page, topic) => page.locator(`.topic-row[data-topic="${topic}"]`);
 const text = async (loc) => (await loc.textContent()).trim();

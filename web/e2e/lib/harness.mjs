@@ -227,6 +227,18 @@ export function browserPath(env = process.env) {
   throw new Error(`no browser: none of ${BROWSER_NAMES.join(', ')} is on PATH; install chromium or set CHROMIUM_PATH`);
 }
 
+// startServer starts a fresh server (args) and mints its admin token.
+export async function startServer(args = ['--host-metrics', 'off']) {
+  const server = await Server.create({ args });
+  return { server, admin: await server.token() };
+}
+
+// stopAll closes what a test file's before() started.
+export async function stopAll(server, browser) {
+  await browser?.close().catch(() => {});
+  await server?.destroy();
+}
+
 export async function launchBrowser() {
   return chromium.launch({
     executablePath: browserPath(),
