@@ -270,7 +270,17 @@ export async function newPage(browser, { viewport = { width: 1440, height: 900 }
 export async function screenshot(page, name) {
   await mkdir(SCREENSHOTS, { recursive: true });
   const file = path.join(SCREENSHOTS, name);
+  // Show the whole page in view, as a tall screen would: rows out of view
+  // are not rendered (content-visibility), so a full-page capture of a
+  // short viewport would show them blank.
+  const vp = page.viewportSize();
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  if (vp && height > vp.height) {
+    await page.setViewportSize({ width: vp.width, height });
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  }
   await page.screenshot({ path: file, fullPage: true, animations: 'disabled', timeout: 10_000 });
+  if (vp && height > vp.height) await page.setViewportSize(vp);
   return file;
 }
 
